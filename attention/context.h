@@ -1,0 +1,54 @@
+// The per-forward context (DESIGN.md §3, "the attention tap"). A model's forward takes it
+// explicitly; no globals or thread-locals. Each attention site calls
+//   scores = ctx.on_scores(site, scores, mask)   before normalisation, and
+//   ctx.on_weights(site, weights)                after it.
+// Through this seam a regularizer can record the pre-softmax scores (with their autograd graph),
+// add a perturbation r[site] on a second forward, or read the weights; a metric can read weights
+// in eval mode. Shapes: scores and weights are (B, H, Tq, Tk); mask is (B, Tk) bool, true = padding
+// (undefined when nothing is padded).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attnlab::attention {
+
+class ForwardContext {
+ public:
+  ForwardContext() = default;
+
+  // Called by attention modules. Returns the scores to normalise: the input, plus the
+  // perturbation registered for `site` if any (broadcast to the scores' shape).
+  torch::Tensor on_scores(const std::string& site, const torch::Tensor& scores,
+                          const torch::Tensor& key_padding_mask);
+  // Called by attention modules with the normalised weights of `site`.
+  void on_weights(const std::string& site, const torch::Tensor& weights);
+
+  // --- configuration, by whoever owns the forward (trainer, regularizer, metric) ---
+  void set_record_scores(bool on) { record_scores_ = on; }
+  void set_record_weights(bool on) { record_weights_ = on; }
+  // Adds `r` to the pre-softmax scores of `site` on the next forwards that use this context.
+  void set_perturbation(const std::string& site, const torch::Tensor& r);
+  void clear_perturbations() { perturbations_.clear(); }
+
+  // --- what was recorded, in the order the sites were visited ---
+  // Scores as given to on_scores (before any perturbation), with their graph.
+  const std::map<std::string, torch::Tensor>& scores() const { return scores_; }
+  const std::map<std::string, torch::Tensor>& weights() const { return weights_; }
+  const std::map<std::string, torch::Tensor>& masks() const { return masks_; }
+  const std::vector<std::string>& sites() const { return sites_; }
+
+ private:
+  bool record_scores_ = false;
+  bool record_weights_ = false;
+  std::map<std::string, torch::Tensor> perturbations_;
+  std::map<std::string, torch::Tensor> scores_;
+  std::map<std::string, torch::Tensor> weights_;
+  std::map<std::string, torch::Tensor> masks_;
+  std::vector<std::string> sites_;
+};
+
+}  // namespace attnlab::attention

@@ -1,0 +1,60 @@
+// The dataset interface: a dataset holds named splits; a split makes batches from example indices.
+// Datasets know nothing of models or trainers; the framework binds batches to a model.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace attnlab::datasets {
+
+// Bad or missing data the user can fix: the message names the file and line (or row).
+// The command line reports it as one line and exits with code 2, like a recipe error.
+class DataError : public std::runtime_error {
+ public:
+  explicit DataError(const std::string& message) : std::runtime_error(message) {}
+};
+
+// What a model needs to know about the data to size itself.
+struct DataSpec {
+  int64_t num_classes = 0;   // classification targets are 0..num_classes-1
+  int64_t vocab_size = 0;    // > 0: inputs are token ids (int64); 0: inputs are float features
+  int64_t feature_dim = 0;   // per-token feature size when vocab_size == 0
+  int64_t max_length = 0;    // longest sequence a batch can hold (tokens per example)
+  int64_t pad_id = 0;        // token id used for padding (token inputs only)
+};
+
+// A collated batch. Shapes: inputs (B, T) int64 token ids or (B, T, F) float features;
+// padding_mask (B, T) bool with true = padding (PyTorch's key_padding_mask convention), undefined
+// when no example is padded; labels (B) int64.
+struct Batch {
+  torch::Tensor inputs;
+  torch::Tensor padding_mask;
+  torch::Tensor labels;
+  int64_t size() const { return labels.defined() ? labels.size(0) : inputs.size(0); }
+};
+
+// One split (train / val / test) of a dataset, held in memory.
+class Split {
+ public:
+  virtual ~Split() = default;
+  virtual int64_t size() const = 0;
+  // Collates the examples at `indices` (positions within this split) into one batch.
+  virtual Batch batch(const std::vector<int64_t>& indices) const = 0;
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual DataSpec spec() const = 0;
+  // Names of the splits this dataset has, e.g. {"train", "val", "test"}.
+  virtual std::vector<std::string> split_names() const = 0;
+  // The named split; throws DataError naming the valid splits if absent.
+  virtual std::shared_ptr<const Split> split(const std::string& name) const = 0;
+};
+
+}  // namespace attnlab::datasets
