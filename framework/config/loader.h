@@ -12,14 +12,20 @@
 
 namespace attnlab::config {
 
-// Parses one YAML file into a Value tree with origins (no includes resolved).
-// Throws UserError: "FILE: recipe not found", "FILE:LINE:COL: YAML syntax error: ...".
+// Parses one YAML file into a Value tree with origins (no includes resolved). An empty file is
+// a null Value. Throws UserError: "recipe 'FILE' not found", "FILE:LINE:COL: YAML syntax error:
+// ...", "FILE:LINE:COL: duplicate key 'k' (first given on line N)".
 Value parse_yaml_file(const std::string& path);
 // Parses YAML text (for tests and `attnlab config -`); `name` is used as the origin's file.
 Value parse_yaml_text(const std::string& text, const std::string& name);
 
 // Loads `path` with its includes resolved (cycles reported with the chain a.yaml -> b.yaml -> a.yaml).
+// The result is always a map (an empty recipe is an empty map) without the `include` key.
 Value load_recipe_file(const std::string& path);
+
+// Deep-merges `top` onto `base`: maps merge key by key (recursively), anything else in `top`
+// (scalar, list, null, or a map over a non-map) replaces what `base` had, origin included.
+void deep_merge(Value& base, Value top);
 
 // Applies command-line overrides in order:
 //   a.b=v     set an existing key (error with did-you-mean if the parent exists but the key not)
@@ -31,7 +37,10 @@ Value load_recipe_file(const std::string& path);
 void apply_overrides(Value& root, const std::vector<std::string>& overrides);
 
 // Replaces ${env:VAR} (and ${env:VAR,default}) inside scalars. An unset variable without a
-// default is an error naming the scalar's origin.
+// default is an error naming the scalar's origin. Also ${a.b.0.c}: the value at that key path of
+// the (overridden) recipe; references may chain but not loop. A scalar that is exactly one
+// ${...} takes the replacement's type (`steps: ${env:STEPS}` can be an integer); text around it
+// makes a string. `\${` is a literal "${".
 void interpolate(Value& root);
 
 // Everything above: load, override, interpolate. The schema is applied separately (schema.h).

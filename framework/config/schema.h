@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "framework/config/did_you_mean.h"
+#include "framework/config/problems.h"
 #include "framework/config/value.h"
 
 namespace attnlab::config {
@@ -91,13 +93,6 @@ struct SchemaLookup {
   std::function<std::vector<std::string>(const std::string& kind)> names;
 };
 
-struct Problem {
-  Origin origin;
-  std::string path;     // dotted key path: "model.attention.heads"
-  std::string message;  // "expected an integer, got 'ten'"
-  std::string str() const;  // "<origin>: <path>: <message>"
-};
-
 // Validates map `section` (at dotted `path`) against `schema` in place: fills defaults, checks
 // types, ranges, choices, unknown keys (did-you-mean), required keys, and recurses into
 // components. For a component section the `name` key is allowed and required. Problems are
@@ -107,14 +102,11 @@ void validate(Value& section, const Schema& schema, const std::string& path,
               bool is_component = false);
 
 // Validates a component block {name: X, ...} of `kind` at `path` (unknown name -> did-you-mean).
+// A bare name (`attention: mha`) is shorthand for {name: mha} and is rewritten so in place.
 void validate_component(Value& block, const std::string& kind, const std::string& path,
                         const SchemaLookup& lookup, std::vector<Problem>& problems);
 
-// Throws one UserError listing every problem (one per line, sorted by file and line), if any.
-void throw_if_problems(const std::vector<Problem>& problems);
-
-// The closest candidate by edit distance (Damerau-Levenshtein), if close enough to suggest.
-std::optional<std::string> did_you_mean(const std::string& word,
-                                        const std::vector<std::string>& candidates);
+// Problem and throw_if_problems (one UserError listing every problem, sorted by file and line)
+// live in problems.h; did_you_mean in did_you_mean.h. Both are included above.
 
 }  // namespace attnlab::config

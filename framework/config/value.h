@@ -43,6 +43,13 @@ class Value {
 
   const Origin& origin() const { return origin_; }
   void set_origin(Origin o) { origin_ = std::move(o); }
+  // Gives this node and everything under it origin `o` (a value set by an override or a default);
+  // key origins too.
+  void set_origin_deep(const Origin& o);
+  // Where the key holding this value in its map was written ("layrs:" for an unknown-key
+  // message); the value's own origin when the key's was not recorded.
+  const Origin& key_origin() const { return key_origin_.file.empty() ? origin_ : key_origin_; }
+  void set_key_origin(Origin o) { key_origin_ = std::move(o); }
 
   // Lists.
   const std::vector<Value>& items() const { return items_; }
@@ -67,11 +74,17 @@ class Value {
   std::string text_;
   bool quoted_ = false;
   Origin origin_;
+  Origin key_origin_;
   std::vector<Value> items_;
   std::vector<std::pair<std::string, Value>> entries_;
 };
 
 // Human name of a kind for messages: "null", "scalar", "list", "map".
 const char* kind_name(Value::Kind kind);
+
+// `text` as a YAML scalar that reads back as the same value: plain where that is unambiguous,
+// otherwise double-quoted with escapes. `quoted` forces quotes (a scalar that was quoted stays a
+// string). Used by to_yaml and for schema defaults.
+std::string yaml_scalar(const std::string& text, bool quoted);
 
 }  // namespace attnlab::config
