@@ -1,0 +1,80 @@
+// Task loss, auxiliary losses and weighted regularizers, term by term.
+#include "framework/objective/objective.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace attnlab::objective {
+
+double WeightSchedule::at(int64_t step, int64_t total_steps) const {
+  if (shape == "constant") return weight;
+  const double p = total_steps > 0 ? std::min(1.0, std::max(0.0, double(step) / total_steps)) : 1.0;
+  if (shape == "linear") return weight + (weight_end - weight) * p;
+  TORCH_INTERNAL_ASSERT(shape == "cosine", "unknown weight schedule '", shape, "'");
+  return weight_end + (weight - weight_end) * 0.5 * (1.0 + std::cos(M_PI * p));
+}
+
+void add_weight_keys(config::Schema& schema, double default_weight) {
+  schema.add_float("weight", default_weight, "weight of this term in the loss (at step 0)").at_least(0);
+  schema.add_float("weight_end", 0.0, "weight at the last step (linear and cosine schedules)").at_least(0);
+  schema.add_string("schedule", "constant", "how the weight changes over training")
+      .one_of({"constant", "linear", "cosine"});
+}
+
+WeightSchedule read_weight_keys(const config::Section& section) {
+  return {section.get_float("weight"), section.get_float("weight_end"),
+          section.get_string("schedule")};
+}
+
+bool Objective::needs_scores() const {
+  for (const auto& r : regularizers_)
+    if (r.regularizer->needs_scores()) return true;
+  return false;
+}
+
+bool Objective::needs_weights() const {
+  for (const auto& r : regularizers_)
+    if (r.regularizer->needs_weights()) return true;
+  return false;
+}
+
+torch::Tensor Objective::task_loss(const torch::Tensor& logits, const torch::Tensor& labels) const {
+  namespace F = torch::nn::functional;
+  return F::cross_entropy(logits, labels,
+                          F::CrossEntropyFuncOptions().label_smoothing(label_smoothing_));
+}
+
+ObjectiveTerms Objective::compute(models::Model& model, const models::ModelInput& input,
+                                  const torch::Tensor& labels, const models::ModelOutput& clean,
+                                  const attention::ForwardContext& clean_ctx, int64_t step,
+                                  int64_t total_steps) const {
+  ObjectiveTerms out;
+  out.task_loss = task_loss(clean.logits, labels);
+  out.total = out.task_loss;
+  out.terms.emplace_back("task", out.task_loss.detach());
+
+  // Auxiliary losses of the same name (one per layer) are logged as one term, their unweighted
+  // sum, like the regularizers below; the weights only enter `total`.
+  std::vector<std::pair<std::string, torch::Tensor>> aux;
+  for (const auto& a : clean.aux_losses) {
+    out.total = out.total + a.value * a.weight;
+    auto it = std::find_if(aux.begin(), aux.end(), [&](const auto& p) { return p.first == a.name; });
+    if (it == aux.end()) {
+      aux.emplace_back(a.name, a.value.detach());
+    } else {
+      it->second = it->second + a.value.detach();
+    }
+  }
+  out.terms.insert(out.terms.end(), aux.begin(), aux.end());
+
+  for (const auto& r : regularizers_) {
+    const RegularizerInputs inputs{model, input, labels, clean, clean_ctx, out.task_loss, step};
+    torch::Tensor term = r.regularizer->compute(inputs);
+    const double w = r.weight.at(step, total_steps);
+    out.total = out.total + w * term;
+    out.terms.emplace_back(r.name, term.detach());
+  }
+  return out;
+}
+
+}  // namespace attnlab::objective

@@ -1,0 +1,73 @@
+// Whole-split evaluation.
+#include "framework/train/evaluator.h"
+
+#include <cstdio>
+#include <numeric>
+#include <sstream>
+
+namespace attnlab::train {
+
+double EvalResult::get(const std::string& name) const {
+  if (name == "loss") return loss;
+  return metrics.at(name);
+}
+
+nlohmann::json EvalResult::to_json() const {
+  nlohmann::json j = {{"split", split}, {"examples", examples}, {"loss", loss}};
+  for (const auto& [k, v] : metrics) j[k] = v;
+  return j;
+}
+
+std::string EvalResult::to_line() const {
+  std::ostringstream s;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f", loss);
+  s << split << ": loss " << buf;
+  for (const auto& [k, v] : metrics) {
+    std::snprintf(buf, sizeof buf, "%.4f", v);
+    s << " | " << k << " " << buf;
+  }
+  s << " (" << examples << " examples)";
+  return s.str();
+}
+
+EvalResult evaluate(models::Model& model, const datasets::Split& split, const std::string& split_name,
+                    int64_t batch_size, const objective::Objective& objective,
+                    const run::NamedMetrics& metrics, const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+
+  EvalResult result;
+  result.split = split_name;
+  result.examples = split.size();
+  std::vector<torch::Tensor> all_logits, all_labels;
+  double loss_sum = 0.0;
+  for (int64_t start = 0; start < split.size(); start += batch_size) {
+    const int64_t end = std::min(split.size(), start + batch_size);
+    std::vector<int64_t> idx(end - start);
+    std::iota(idx.begin(), idx.end(), start);
+    const datasets::Batch batch = split.batch(idx);
+    models::ModelInput input{batch.inputs.to(device),
+                             batch.padding_mask.defined() ? batch.padding_mask.to(device)
+                                                          : torch::Tensor()};
+    attention::ForwardContext ctx;
+    const auto out = model.forward(input, ctx);
+    const auto labels = batch.labels.to(device);
+    loss_sum += objective.task_loss(out.logits, labels).item<double>() * (end - start);
+    all_logits.push_back(out.logits.to(torch::kCPU, torch::kFloat));
+    all_labels.push_back(batch.labels);
+  }
+  if (result.examples > 0) {
+    result.loss = loss_sum / result.examples;
+    const auto logits = torch::cat(all_logits);
+    const auto labels = torch::cat(all_labels);
+    for (const auto& [name, metric] : metrics) {
+      if (auto v = metric->compute(logits, labels)) result.metrics[name] = *v;
+    }
+  }
+  if (was_training) model.train();
+  return result;
+}
+
+}  // namespace attnlab::train

@@ -1,0 +1,415 @@
+// The single-process training loop. One optimizer step:
+//   for each of grad_accum micro-batches: forward (with a ForwardContext), objective, backward
+//   of total / grad_accum;  global grad norm;  if loss or norm is not finite: skip (counted);
+//   else clip, set lr = base_lr * schedule(step), optimizer step;  drop the gradients.
+// After the step: log, evaluate, checkpoint, early-stop, and honour SIGINT/SIGTERM, in that order.
+#include "framework/train/trainer.h"
+
+#include <chrono>
+#include <csignal>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <thread>
+
+#include "framework/checkpoint/checkpoint_store.h"
+#include "framework/errors.h"
+#include "framework/io/files.h"
+#include "framework/logging/metrics_log.h"
+#include "framework/logging/progress.h"
+#include "framework/run/experiment.h"
+#include "framework/run/run_dir.h"
+#include "framework/train/evaluator.h"
+#include "framework/train/monitor.h"
+#include "framework/train/sampler.h"
+#include "framework/train/signals.h"
+#include "framework/train/train_state.h"
+
+namespace attnlab::train {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+torch::Device pick_device(const std::string& want) {
+  const bool cuda = torch::cuda::is_available();
+  if (want == "cuda" && !cuda)
+    throw UserError("train.device: 'cuda' was asked for but no CUDA device is available to this LibTorch");
+  return (want == "cuda" || (want == "auto" && cuda)) ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+// Global L2 norm of all gradients (a 0-dim tensor; no host sync).
+torch::Tensor grad_norm(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().detach().norm(2).to(torch::kFloat));
+  if (norms.empty()) return torch::zeros({}, torch::kFloat);
+  return torch::stack(norms).norm(2);
+}
+
+std::string first_nonfinite_gradient(const models::Model& model) {
+  for (const auto& p : model.named_parameters()) {
+    const auto& g = p.value().grad();
+    if (g.defined() && !torch::isfinite(g).all().item<bool>()) return p.key();
+  }
+  return "";
+}
+
+class TrainingRun {
+ public:
+  explicit TrainingRun(const run::Recipe& recipe) : r_(recipe), cfg_(recipe.train) {}
+
+  TrainResult run();
+
+ private:
+  void setup();
+  void resume_if_any();
+  void step_once();
+  void after_step();
+  void evaluate_and_track();
+  void write_checkpoint();
+  void finish(TrainResult& result);
+  nlohmann::json summary_head(const std::string& status) const;
+  nlohmann::json train_state_json() const;
+
+  const run::Recipe& r_;
+  const run::TrainSettings& cfg_;
+  run::RunDir dir_;
+  torch::Device device_{torch::kCPU};
+  std::shared_ptr<datasets::Dataset> dataset_;
+  std::shared_ptr<const datasets::Split> train_split_, eval_split_;
+  models::ModelPtr model_;
+  std::vector<torch::Tensor> params_;
+  optim::BuiltOptimizer opt_;
+  std::unique_ptr<optim::Schedule> schedule_;
+  std::unique_ptr<objective::Objective> objective_;
+  run::NamedMetrics metrics_;
+  std::unique_ptr<EpochSampler> sampler_;
+  std::unique_ptr<checkpoint::CheckpointStore> store_;
+  std::unique_ptr<logging::MetricsLog> log_;
+  std::unique_ptr<logging::Progress> progress_;
+  std::unique_ptr<MetricMonitor> best_, early_;
+
+  int64_t total_steps_ = 0, eval_every_ = 0;
+  int64_t step_ = 0;  // optimizer steps done
+  int64_t skipped_ = 0, nonfinite_in_row_ = 0;
+  int64_t last_checkpoint_step_ = -1, last_eval_step_ = -1;
+  bool stop_early_ = false;
+  double elapsed_before_ = 0.0;  // seconds trained before this process (resume)
+  Clock::time_point start_;
+  // The step's logged values.
+  double loss_ = 0.0, lr_ = 0.0, norm_ = 0.0;
+  std::vector<std::pair<std::string, double>> terms_;
+};
+
+void TrainingRun::setup() {
+  const int64_t threads = cfg_.threads > 0 ? cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
+  torch::set_num_threads(static_cast<int>(threads));
+  at::globalContext().setDeterministicAlgorithms(cfg_.deterministic, false);
+  torch::manual_seed(static_cast<uint64_t>(r_.seed));
+  device_ = pick_device(cfg_.device);
+
+  dir_ = run::RunDir::create(r_.run_dir);
+  dir_.save_recipe(r_);
+
+  dataset_ = run::build_dataset(r_);
+  train_split_ = run::split_or_error(*dataset_, "train", "data");
+  eval_split_ = run::split_or_error(*dataset_, r_.eval.split, "eval.split");
+  // Parameters are initialised right after seeding, so the same seed gives the same model.
+  model_ = run::build_model(r_, dataset_->spec());
+  model_->to(device_);
+  model_->train();
+  for (const auto& p : model_->parameters()) params_.push_back(p);
+  opt_ = run::build_optimizer(r_, *model_);
+  objective_ = std::make_unique<objective::Objective>(run::build_objective(r_));
+  metrics_ = run::build_metrics(r_);
+
+  sampler_ = std::make_unique<EpochSampler>(train_split_->size(), cfg_.batch_size, cfg_.shuffle,
+                                            cfg_.drop_last, static_cast<uint64_t>(r_.seed));
+  const int64_t steps_per_epoch = std::max<int64_t>(1, sampler_->batches_per_epoch() / cfg_.grad_accum);
+  total_steps_ = cfg_.steps > 0 ? cfg_.steps
+                                : (cfg_.epochs * sampler_->batches_per_epoch() + cfg_.grad_accum - 1) / cfg_.grad_accum;
+  eval_every_ = cfg_.eval_every > 0 ? cfg_.eval_every : steps_per_epoch;
+  schedule_ = run::build_schedule(r_, total_steps_);
+
+  best_ = std::make_unique<MetricMonitor>(r_.checkpoint.monitor,
+                                          run::resolve_mode(r_.checkpoint.monitor, r_.checkpoint.mode));
+  early_ = std::make_unique<MetricMonitor>(
+      r_.early_stopping.monitor, run::resolve_mode(r_.early_stopping.monitor, r_.early_stopping.mode),
+      r_.early_stopping.min_delta);
+  store_ = std::make_unique<checkpoint::CheckpointStore>(dir_.checkpoints());
+  store_->remove_stale_temporaries();
+  log_ = std::make_unique<logging::MetricsLog>(dir_.metrics_path());
+  progress_ = std::make_unique<logging::Progress>(cfg_.progress, total_steps_, cfg_.log_every);
+}
+
+nlohmann::json TrainingRun::train_state_json() const {
+  return {{"step", step_},
+          {"total_steps", total_steps_},
+          {"sampler", sampler_->state()},
+          {"best", best_->state()},
+          {"early_stopping", early_->state()},
+          {"skipped_steps", skipped_},
+          {"nonfinite_in_row", nonfinite_in_row_},
+          {"metrics_log_bytes", log_->size()},
+          {"elapsed_s", elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count()}};
+}
+
+void TrainingRun::resume_if_any() {
+  std::optional<checkpoint::LoadedCheckpoint> ckpt;
+  if (cfg_.resume == "never") {
+    if (!store_->steps().empty()) {
+      throw UserError(r_.run_dir + ": already has checkpoints and train.resume=never; use train.resume=auto "
+                      "to continue it or choose another run_dir");
+    }
+    return;
+  }
+  if (cfg_.resume == "auto") {
+    ckpt = store_->load_latest_valid([&](const std::string& w) { progress_->message("warning: " + w); });
+    if (!ckpt) return;
+  } else {
+    ckpt = checkpoint::CheckpointStore::load(cfg_.resume);
+  }
+  const auto state = nlohmann::json::parse(ckpt->files.at("trainer_state.json"));
+  load_module(*model_, ckpt->files.at("model.pt"), ckpt->path + "/model.pt");
+  load_optimizer(*opt_.optimizer, ckpt->files.at("optimizer.pt"));
+  load_rng_states(ckpt->files.at("rng.pt"));
+  sampler_->load_state(state.at("sampler"));
+  best_->load_state(state.at("best"));
+  early_->load_state(state.at("early_stopping"));
+  step_ = state.at("step").get<int64_t>();
+  skipped_ = state.at("skipped_steps").get<int64_t>();
+  nonfinite_in_row_ = state.at("nonfinite_in_row").get<int64_t>();
+  elapsed_before_ = state.at("elapsed_s").get<double>();
+  log_->truncate_to(state.at("metrics_log_bytes").get<int64_t>());
+  last_checkpoint_step_ = step_;
+  last_eval_step_ = step_;  // a checkpoint is written after its step's evaluation, if any
+  if (ckpt->meta.value("recipe_crc32c", "") != dir_.recipe_checksum()) {
+    progress_->message("warning: the recipe differs from the one " + ckpt->path +
+                       " was trained with; continuing with the new one");
+  }
+  progress_->message("resumed from " + ckpt->path + " at step " + std::to_string(step_) + "/" +
+                     std::to_string(total_steps_));
+}
+
+void TrainingRun::step_once() {
+  torch::Tensor loss_sum = torch::zeros({}, torch::kDouble);
+  std::vector<std::pair<std::string, torch::Tensor>> term_sums;
+  const bool inject_nan = std::find(r_.debug.nan_loss_at_steps.begin(), r_.debug.nan_loss_at_steps.end(),
+                                    step_) != r_.debug.nan_loss_at_steps.end();
+  for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
+    const datasets::Batch batch = train_split_->batch(sampler_->next());
+    const models::ModelInput input{batch.inputs.to(device_), batch.padding_mask.defined()
+                                                                 ? batch.padding_mask.to(device_)
+                                                                 : torch::Tensor()};
+    const torch::Tensor labels = batch.labels.to(device_);
+    attention::ForwardContext ctx;
+    ctx.set_record_scores(objective_->needs_scores());
+    ctx.set_record_weights(objective_->needs_weights());
+    const models::ModelOutput out = model_->forward(input, ctx);
+    auto terms = objective_->compute(*model_, input, labels, out, ctx, step_, total_steps_);
+    torch::Tensor loss = terms.total / static_cast<double>(cfg_.grad_accum);
+    if (inject_nan) loss = loss * std::numeric_limits<double>::quiet_NaN();
+    loss.backward();
+    loss_sum = loss_sum + loss.detach().to(torch::kCPU, torch::kDouble);
+    for (size_t i = 0; i < terms.terms.size(); ++i) {
+      auto v = terms.terms[i].second.to(torch::kCPU, torch::kDouble) / static_cast<double>(cfg_.grad_accum);
+      if (i < term_sums.size()) term_sums[i].second = term_sums[i].second + v;
+      else term_sums.emplace_back(terms.terms[i].first, v);
+    }
+  }
+
+  const torch::Tensor norm = grad_norm(params_);
+  loss_ = loss_sum.item<double>();
+  norm_ = norm.item<double>();
+  terms_.clear();
+  for (const auto& [name, v] : term_sums) terms_.emplace_back(name, v.item<double>());
+  lr_ = optim::current_lr(*opt_.optimizer) ;
+
+  if (!std::isfinite(loss_) || !std::isfinite(norm_)) {
+    ++skipped_;
+    ++nonfinite_in_row_;
+    const std::string param = first_nonfinite_gradient(*model_);
+    progress_->message("warning: step " + std::to_string(step_) + " skipped: loss " + std::to_string(loss_) +
+                       ", gradient norm " + std::to_string(norm_) +
+                       (param.empty() ? "" : " (first non-finite gradient: " + param + ")"));
+    if (nonfinite_in_row_ >= cfg_.max_nonfinite_in_row) {
+      throw DivergedError("stopping at step " + std::to_string(step_) + ": " +
+                          std::to_string(nonfinite_in_row_) +
+                          " steps in a row had a non-finite loss or gradient (train.max_nonfinite_in_row=" +
+                          std::to_string(cfg_.max_nonfinite_in_row) + "); first parameter whose gradient went " +
+                          "non-finite: " + (param.empty() ? "(none: the loss itself)" : param) +
+                          "; the last good checkpoint is in " + dir_.checkpoints());
+    }
+  } else {
+    nonfinite_in_row_ = 0;
+    if (cfg_.grad_clip > 0) {
+      // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1.
+      const double coef = cfg_.grad_clip / (norm_ + 1e-6);
+      if (coef < 1.0) {
+        for (auto& p : params_)
+          if (p.grad().defined()) p.grad().mul_(coef);
+      }
+    }
+    optim::apply_lr_factor(opt_, schedule_->factor(step_));
+    lr_ = optim::current_lr(*opt_.optimizer);
+    opt_.optimizer->step();
+  }
+  // Dropping the gradients (rather than zeroing them) makes the next step start exactly as a
+  // resumed run does, whose gradients are undefined: needed for bitwise-identical resume.
+  for (auto& p : params_) p.mutable_grad() = torch::Tensor();
+  ++step_;
+}
+
+void TrainingRun::evaluate_and_track() {
+  const EvalResult ev = evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size, *objective_,
+                                 metrics_, device_);
+  last_eval_step_ = step_;
+  nlohmann::json rec = {{"kind", "eval"}, {"step", step_}, {"epoch", sampler_->epoch()}};
+  rec.update(ev.to_json());
+  log_->write(rec);
+  progress_->message("step " + std::to_string(step_) + " " + ev.to_line());
+
+  const auto metric_of = [&](const std::string& monitor) { return ev.get(monitor.substr(monitor.find('/') + 1)); };
+  const bool improved = best_->observe(metric_of(best_->monitor()), step_);
+  if (r_.early_stopping.enabled) {
+    early_->observe(metric_of(early_->monitor()), step_);
+    if (early_->evals_without_improvement() >= r_.early_stopping.patience) {
+      stop_early_ = true;
+      progress_->message("early stopping: " + early_->monitor() + " has not improved for " +
+                         std::to_string(r_.early_stopping.patience) + " evaluations (best " +
+                         std::to_string(early_->best()) + " at step " + std::to_string(early_->best_step()) + ")");
+    }
+  }
+  // The best model must survive pruning, so an improvement is always checkpointed.
+  if (improved && r_.checkpoint.keep_best) write_checkpoint();
+}
+
+void TrainingRun::write_checkpoint() {
+  if (last_checkpoint_step_ == step_) return;
+  log_->sync();
+  const std::map<std::string, std::string> files = {
+      {"model.pt", save_module(*model_)},
+      {"optimizer.pt", save_optimizer(*opt_.optimizer)},
+      {"rng.pt", save_rng_states()},
+      {"trainer_state.json", train_state_json().dump(1)}};
+  const nlohmann::json meta = {{"recipe_crc32c", dir_.recipe_checksum()}, {"name", r_.name}};
+  store_->write(step_, files, meta);
+  last_checkpoint_step_ = step_;
+  std::vector<int64_t> keep;
+  if (r_.checkpoint.keep_best && best_->has_best()) {
+    keep.push_back(best_->best_step());
+    dir_.write_best(best_->best_step(), best_->monitor(), best_->best());
+  }
+  store_->prune(static_cast<int>(r_.checkpoint.keep_last), keep);
+}
+
+void TrainingRun::after_step() {
+  if (step_ % cfg_.log_every == 0 || step_ == total_steps_) {
+    nlohmann::json rec = {{"kind", "train"}, {"step", step_}, {"epoch", sampler_->epoch()},
+                          {"loss", loss_}, {"lr", lr_}, {"grad_norm", norm_}};
+    for (const auto& [name, v] : terms_) rec["loss/" + name] = v;
+    if (skipped_ > 0) rec["skipped_steps"] = skipped_;
+    log_->write(rec);
+  }
+  progress_->update(step_, loss_, lr_, norm_);
+  if (step_ % eval_every_ == 0 || step_ == total_steps_) evaluate_and_track();
+  const bool periodic = r_.checkpoint.every > 0 ? step_ % r_.checkpoint.every == 0 : last_eval_step_ == step_;
+  if (periodic) write_checkpoint();
+}
+
+nlohmann::json TrainingRun::summary_head(const std::string& status) const {
+  const double elapsed = elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
+  nlohmann::json summary = {{"name", r_.name},         {"status", status},
+                            {"steps", step_},          {"total_steps", total_steps_},
+                            {"skipped_steps", skipped_}, {"epoch", sampler_->epoch()},
+                            {"wall_time_s", elapsed},  {"run_dir", r_.run_dir}};
+  if (best_->has_best())
+    summary["best"] = {{"monitor", best_->monitor()}, {"value", best_->best()}, {"step", best_->best_step()}};
+  return summary;
+}
+
+void TrainingRun::finish(TrainResult& result) {
+  progress_->finish();
+  nlohmann::json summary = summary_head(result.status);
+  if (result.status == "interrupted" || result.status == "paused") {
+    // Nothing more is evaluated or logged: the resumed run must find the logs exactly as its
+    // checkpoint left them.
+    dir_.write_summary(summary);
+    result.summary = summary;
+    return;
+  }
+  if (last_eval_step_ != step_) evaluate_and_track();
+  write_checkpoint();
+  summary = summary_head(result.status);
+  const EvalResult final_val = evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size,
+                                        *objective_, metrics_, device_);
+  summary["final"] = {{r_.eval.split, final_val.to_json()}};
+
+  if (!r_.eval.test_split.empty()) {
+    const auto test = run::split_or_error(*dataset_, r_.eval.test_split, "eval.test_split");
+    const EvalResult t = evaluate(*model_, *test, r_.eval.test_split, r_.eval.batch_size, *objective_,
+                                  metrics_, device_);
+    summary["final"][r_.eval.test_split] = t.to_json();
+    progress_->message("final " + t.to_line());
+    if (r_.checkpoint.keep_best && best_->has_best() && best_->best_step() != step_) {
+      // The test score of the best-on-validation weights, as papers usually report.
+      load_model_weights(*model_, store_->path_of(best_->best_step()));
+      const EvalResult tb = evaluate(*model_, *test, r_.eval.test_split, r_.eval.batch_size, *objective_,
+                                     metrics_, device_);
+      summary["best"][r_.eval.test_split] = tb.to_json();
+      progress_->message("best (step " + std::to_string(best_->best_step()) + ") " + tb.to_line());
+    }
+  }
+  dir_.write_summary(summary);
+  result.summary = summary;
+}
+
+TrainResult TrainingRun::run() {
+  setup();
+  start_ = Clock::now();
+  resume_if_any();
+  progress_->message("training " + r_.name + " for " + std::to_string(total_steps_) + " steps on " +
+                     device_.str() + " in " + r_.run_dir);
+  TrainResult result;
+  result.status = "completed";
+  StopSignals signals;
+  const int64_t first_step = step_;
+  while (step_ < total_steps_ && !stop_early_) {
+    try {
+      step_once();
+    } catch (const DivergedError&) {
+      progress_->finish();
+      dir_.write_summary(summary_head("diverged"));
+      throw;
+    }
+    after_step();
+    if (int sig = StopSignals::received()) {
+      write_checkpoint();
+      result.status = "interrupted";
+      result.interrupt_signal = sig;
+      progress_->message(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                         " at step " + std::to_string(step_) + "; checkpoint saved; run the same command to resume");
+      break;
+    }
+    if (cfg_.stop_after_steps > 0 && step_ - first_step >= cfg_.stop_after_steps && step_ < total_steps_) {
+      write_checkpoint();
+      result.status = "paused";
+      progress_->message("paused after " + std::to_string(step_ - first_step) + " steps (train.stop_after_steps) at step " +
+                         std::to_string(step_) + "; checkpoint saved; run the same command to continue");
+      break;
+    }
+  }
+  if (stop_early_) result.status = "early_stopped";
+  finish(result);
+  return result;
+}
+
+}  // namespace
+
+TrainResult train(const run::Recipe& recipe) {
+  TrainingRun run(recipe);
+  return run.run();
+}
+
+}  // namespace attnlab::train

@@ -1,0 +1,33 @@
+// Recipe names of the models: `model: {name: encoder_classifier, d_model: 64, ...}`.
+#include "framework/registry/components.h"
+#include "models/encoder_classifier.h"
+#include "tools/components/components.h"
+
+namespace attnlab::tools {
+
+void register_model_components() {
+  config::Schema enc("pre-norm transformer encoder + pooling + linear classifier, over any attention module");
+  enc.add_int("d_model", 64, "model width").at_least(1);
+  enc.add_int("layers", 2, "number of encoder blocks").at_least(1);
+  enc.add_int("ff_dim", 0, "feed-forward hidden size (0: 4 * d_model)").at_least(0);
+  enc.add_float("dropout", 0.1, "dropout on residual branches and in the feed-forward").at_least(0).less_than(1);
+  enc.add_string("pooling", "mean", "mean over non-padded tokens, or a learned CLS token").one_of({"mean", "cls"});
+  enc.add_bool("learned_positions", true, "add learned position embeddings");
+  enc.add_float("norm_eps", 1e-5, "LayerNorm epsilon").greater_than(0);
+  enc.add_component("attention", "attention", "{name: mha}", "the attention module of every layer");
+  registry::models().add(
+      "encoder_classifier", enc.doc(), enc,
+      [](const config::Section& s, const models::InputSpec& spec, const models::AttentionBuilder& attention) {
+        models::EncoderClassifierOptions o;
+        o.d_model = s.get_int("d_model");
+        o.layers = s.get_int("layers");
+        o.ff_dim = s.get_int("ff_dim");
+        o.dropout = s.get_float("dropout");
+        o.pooling = s.get_string("pooling");
+        o.learned_positions = s.get_bool("learned_positions");
+        o.norm_eps = s.get_float("norm_eps");
+        return std::make_shared<models::EncoderClassifier>(o, spec, attention);
+      });
+}
+
+}  // namespace attnlab::tools

@@ -1,0 +1,21 @@
+// One call that makes every component available to recipes.
+#include <mutex>
+
+#include "framework/registry/components.h"
+#include "framework/run/recipe.h"
+#include "tools/components/components.h"
+
+namespace attnlab::tools {
+
+void register_all_components() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registry::register_framework_components();
+    run::register_recipe_sections();
+    register_attention_components();
+    register_model_components();
+    register_dataset_components();
+  });
+}
+
+}  // namespace attnlab::tools
