@@ -1,0 +1,59 @@
+// ForwardContext: the attention tap (DESIGN.md §3). Shapes: scores and weights (B, H, Tq, Tk);
+// key padding mask (B, Tk) bool, true = padding, or undefined. A perturbation r[site] must
+// broadcast to the scores' shape, e.g. (B, H, Tq, Tk), (B, 1, Tq, Tk) or (Tq, Tk).
+#include "attention/context.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace attnlab::attention {
+namespace {
+
+std::string shape_string(const torch::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+// True when `r` broadcasts to `target` without changing target's shape (numpy rules,
+// right-aligned).
+bool broadcasts_to(const torch::Tensor& r, const torch::Tensor& target) {
+  if (r.dim() > target.dim()) return false;
+  for (int64_t i = 1; i <= r.dim(); ++i) {
+    const int64_t rs = r.size(-i);
+    if (rs != 1 && rs != target.size(-i)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+torch::Tensor ForwardContext::on_scores(const std::string& site, const torch::Tensor& scores,
+                                        const torch::Tensor& key_padding_mask) {
+  // Sites are listed once, in the order first visited, whether or not anything is recorded, so an
+  // owner can discover the sites of a model with one forward.
+  if (std::find(sites_.begin(), sites_.end(), site) == sites_.end()) sites_.push_back(site);
+  if (record_scores_) scores_[site] = scores;
+  // Whoever reads scores or weights needs the mask to ignore padded keys.
+  if (record_scores_ || record_weights_) masks_[site] = key_padding_mask;
+
+  const auto found = perturbations_.find(site);
+  if (found == perturbations_.end()) return scores;
+  const torch::Tensor& r = found->second;
+  TORCH_CHECK(broadcasts_to(r, scores), "attention perturbation for site '", site, "' has shape ",
+              shape_string(r), ", which does not broadcast to the scores' shape ",
+              shape_string(scores));
+  // Keep r's graph (VAT differentiates through it); only match device and dtype.
+  return scores + r.to(scores.device(), scores.scalar_type());
+}
+
+void ForwardContext::on_weights(const std::string& site, const torch::Tensor& weights) {
+  if (record_weights_) weights_[site] = weights;
+}
+
+void ForwardContext::set_perturbation(const std::string& site, const torch::Tensor& r) {
+  TORCH_CHECK(r.defined(), "attention perturbation for site '", site, "' is undefined");
+  perturbations_[site] = r;
+}
+
+}  // namespace attnlab::attention
