@@ -18,6 +18,7 @@ std::optional<std::string> did_you_mean(const std::string& word,
                                         const std::vector<std::string>& candidates);
 
 // " (did you mean 'x'?)" or "".
-std::string did_you_mean_suffix(const std::string& word, const std::vector<std::string>& candidates);
+std::string did_you_mean_suffix(const std::string& word,
+                                const std::vector<std::string>& candidates);
 
 }  // namespace attnlab::config

@@ -81,14 +81,14 @@ Value load(const std::string& display, std::vector<ChainLink>& chain) {
       fs::path resolved = (fs::path(display).parent_path() / entry.path).lexically_normal();
       std::error_code ec;
       if (!fs::is_regular_file(resolved, ec)) {
-        throw UserError(entry.origin.str() + ": include '" + entry.path + "' not found (resolved to '" +
-                        resolved.string() + "')");
+        throw UserError(entry.origin.str() + ": include '" + entry.path +
+                        "' not found (resolved to '" + resolved.string() + "')");
       }
       fs::path identity = identity_of(resolved);
       for (const ChainLink& link : chain) {
         if (link.identity == identity) {
-          throw UserError(entry.origin.str() + ": include cycle: " +
-                          chain_text(chain, resolved.string()));
+          throw UserError(entry.origin.str() +
+                          ": include cycle: " + chain_text(chain, resolved.string()));
         }
       }
       chain.push_back({resolved.string(), identity});

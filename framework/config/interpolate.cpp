@@ -175,8 +175,9 @@ class Interpolator {
       throw Failure{"unknown resolver '" + expression.substr(0, colon) + "' in '${" + expression +
                     "}'; supported: ${env:VAR}, ${env:VAR,default}, ${key.path}"};
     }
-    throw Failure{"'${" + expression +
-                  "}' is not an interpolation; supported: ${env:VAR}, ${env:VAR,default}, ${key.path}"};
+    throw Failure{
+        "'${" + expression +
+        "}' is not an interpolation; supported: ${env:VAR}, ${env:VAR,default}, ${key.path}"};
   }
 
   Value environment(const std::string& expression) {
@@ -191,12 +192,13 @@ class Interpolator {
     }
     std::string name = trim(body.substr(0, comma));
     if (!is_env_name(name))
-      throw Failure{"'" + name + "' is not an environment variable name (in '${" + expression + "}')"};
+      throw Failure{"'" + name + "' is not an environment variable name (in '${" + expression +
+                    "}')"};
     // Set-but-empty counts as set, as in the shell's ${VAR-default}.
     if (const char* value = std::getenv(name.c_str())) return Value::scalar(value);
     if (comma == std::string::npos) {
-      throw Failure{"environment variable '" + name + "' is not set (give a default with ${env:" +
-                    name + ",default})"};
+      throw Failure{"environment variable '" + name +
+                    "' is not set (give a default with ${env:" + name + ",default})"};
     }
     bool unused = false;
     return Value::scalar(concatenate(split_pieces(trim(body.substr(comma + 1))), unused));
@@ -213,7 +215,8 @@ class Interpolator {
           throw Failure{"'${" + key_path + "}' refers to '" + next + "', which does not exist" +
                         did_you_mean_suffix(seg, find_keys(walked))};
         }
-      } else if (target->is_list() && parse_index(seg) && *parse_index(seg) < target->items().size()) {
+      } else if (target->is_list() && parse_index(seg) &&
+                 *parse_index(seg) < target->items().size()) {
         target = &target->items()[*parse_index(seg)];
       } else {
         throw Failure{"'${" + key_path + "}' refers to '" + next + "', which does not exist"};
@@ -236,8 +239,8 @@ class Interpolator {
     const Value* node = &root_;
     if (!map_path.empty()) {
       for (const std::string& seg : split_path(map_path)) {
-        if (node->is_map()) node = node->find(seg);
-        else if (node->is_list()) node = &node->items()[*parse_index(seg)];
+        // `map_path` was walked successfully by reference(): every step exists.
+        node = node->is_map() ? node->find(seg) : &node->items()[*parse_index(seg)];
         if (!node) return {};
       }
     }

@@ -1,7 +1,6 @@
 // Dotted key path helpers shared by overrides, interpolation, validation and Section.
 #include "framework/config/key_path.h"
 
-
 namespace attnlab::config {
 
 std::string join_path(const std::string& parent, const std::string& key) {
@@ -13,7 +12,8 @@ std::vector<std::string> split_path(const std::string& dotted) {
   size_t start = 0;
   while (true) {
     size_t dot = dotted.find('.', start);
-    segments.push_back(dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    segments.push_back(
+        dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }

@@ -20,11 +20,11 @@ namespace {
 enum class Op { Set, Add, Upsert, Delete };
 
 struct Override {
-  std::string text;              // as typed, for messages and the origin
+  std::string text;  // as typed, for messages and the origin
   Op op = Op::Set;
-  std::string path;              // "a.b.2"
+  std::string path;  // "a.b.2"
   std::vector<std::string> segments;
-  std::string value_text;        // YAML flow text after '=' (Set/Add/Upsert)
+  std::string value_text;  // YAML flow text after '=' (Set/Add/Upsert)
 };
 
 // A failed override; caught per override so the others are still tried.
@@ -50,7 +50,8 @@ Override parse_override(const std::string& text) {
   size_t eq = rest.find('=');
   if (o.op == Op::Delete) {
     if (eq != std::string::npos)
-      throw Failure{"", "'~' deletes a key and takes no value; write '~" + rest.substr(0, eq) + "'"};
+      throw Failure{"",
+                    "'~' deletes a key and takes no value; write '~" + rest.substr(0, eq) + "'"};
     o.path = rest;
   } else {
     if (eq == std::string::npos)
@@ -172,9 +173,7 @@ void apply_one(Value& root, const Override& o) {
       if (existing) throw Failure{where, "already exists; " + hint_set_instead(o)};
       node->set(last, parse_value(o));
       return;
-    case Op::Upsert:
-      node->set(last, parse_value(o));
-      return;
+    case Op::Upsert: node->set(last, parse_value(o)); return;
     case Op::Delete:
       if (!existing) throw missing_key(o, *node, where, last);
       node->erase(last);

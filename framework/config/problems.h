@@ -12,8 +12,8 @@ namespace attnlab::config {
 
 struct Problem {
   Origin origin;
-  std::string path;     // dotted key path: "model.attention.heads"
-  std::string message;  // "expected an integer, got 'ten'"
+  std::string path;         // dotted key path: "model.attention.heads"
+  std::string message;      // "expected an integer, got 'ten'"
   std::string str() const;  // "<origin>: <path>: <message>"
 };
 

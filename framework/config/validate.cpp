@@ -24,8 +24,7 @@ std::string join(const std::vector<std::string>& items) {
 std::string got(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::Null: return "null";
-    case Value::Kind::Scalar:
-      return (v.quoted() ? "the quoted string '" : "'") + v.text() + "'";
+    case Value::Kind::Scalar: return (v.quoted() ? "the quoted string '" : "'") + v.text() + "'";
     case Value::Kind::List: return "a list";
     case Value::Kind::Map: return "a map";
   }
@@ -81,8 +80,9 @@ class Checker {
         auto i = parse_int(v);
         if (!i) {
           bool overflow = v.is_scalar() && !v.quoted() && looks_like_decimal_integer(v.text());
-          problem(v, path, overflow ? v.text() + " does not fit in a 64-bit integer"
-                                    : "expected an integer, got " + got(v));
+          problem(v, path,
+                  overflow ? v.text() + " does not fit in a 64-bit integer"
+                           : "expected an integer, got " + got(v));
         } else if (!in_range(static_cast<double>(*i), spec)) {
           problem(v, path, v.text() + " is out of range, expected " + range_only(spec));
         }
@@ -101,14 +101,14 @@ class Checker {
         // Any scalar is a string (`version: 2` keeps the text "2").
         if (!v.is_scalar()) {
           problem(v, path, "expected a string, got " + got(v));
-        } else if (!spec.choices.empty() &&
-                   std::find(spec.choices.begin(), spec.choices.end(), v.text()) == spec.choices.end()) {
-          problem(v, path, "'" + v.text() + "' is not one of: " + join(spec.choices) +
-                               did_you_mean_suffix(v.text(), spec.choices));
+        } else if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(),
+                                                      v.text()) == spec.choices.end()) {
+          problem(v, path,
+                  "'" + v.text() + "' is not one of: " + join(spec.choices) +
+                      did_you_mean_suffix(v.text(), spec.choices));
         }
         return;
-      default:
-        throw std::logic_error("Checker::scalar called for a non-scalar type");
+      default: throw std::logic_error("Checker::scalar called for a non-scalar type");
     }
   }
 
@@ -193,16 +193,19 @@ class Checker {
       block = std::move(expanded);
     }
     if (!block.is_map()) {
-      problem(block, path, "expected a " + kind + " (a name, or a map with 'name: ...'), got " +
-                               got(block));
+      problem(block, path,
+              "expected a " + kind + " (a name, or a map with 'name: ...'), got " + got(block));
       return;
     }
-    std::vector<std::string> known = lookup_.names ? lookup_.names(kind) : std::vector<std::string>{};
-    std::string known_text = known.empty() ? "; no " + kind + " is registered" : "; known: " + join(known);
+    std::vector<std::string> known =
+        lookup_.names ? lookup_.names(kind) : std::vector<std::string>{};
+    std::string known_text =
+        known.empty() ? "; no " + kind + " is registered" : "; known: " + join(known);
     const std::string name_path = join_path(path, "name");
     const Value* name = block.find("name");
     if (!name || name->is_null()) {
-      problem(name ? *name : block, name_path, "missing required key: which " + kind + " to use" + known_text);
+      problem(name ? *name : block, name_path,
+              "missing required key: which " + kind + " to use" + known_text);
       return;
     }
     if (!name->is_scalar()) {
@@ -211,8 +214,9 @@ class Checker {
     }
     const Schema* schema = lookup_.find ? lookup_.find(kind, name->text()) : nullptr;
     if (!schema) {
-      problem(*name, name_path, "unknown " + kind + " '" + name->text() + "'" +
-                                    did_you_mean_suffix(name->text(), known) + known_text);
+      problem(*name, name_path,
+              "unknown " + kind + " '" + name->text() + "'" +
+                  did_you_mean_suffix(name->text(), known) + known_text);
       return;
     }
     section(block, *schema, path, true);

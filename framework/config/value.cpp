@@ -12,7 +12,8 @@ const char* const kDefaultFile = "<default>";
 }  // namespace
 
 std::string Origin::str() const {
-  if (file == kCommandLineFile) return note.empty() ? "command line" : "command line '" + note + "'";
+  if (file == kCommandLineFile)
+    return note.empty() ? "command line" : "command line '" + note + "'";
   if (file == kDefaultFile) return "default";
   if (file.empty()) return "";
   std::string s = file;

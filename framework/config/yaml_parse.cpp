@@ -26,9 +26,7 @@ Origin origin_at(const std::string& name, const YAML::Mark& mark) {
   return o;
 }
 
-bool is_string_tag(const std::string& tag) {
-  return tag == "!" || tag == "tag:yaml.org,2002:str";
-}
+bool is_string_tag(const std::string& tag) { return tag == "!" || tag == "tag:yaml.org,2002:str"; }
 
 // Plain scalars (and the core schema's own tags, which say what the text already says).
 bool is_plain_tag(const std::string& tag) {
@@ -48,10 +46,24 @@ class Converter {
   // thinks of the value as being where its key is.
   Value convert(const YAML::Node& node, const Origin& fallback) {
     Origin here = origin_at(name_, node.Mark());
+    // An alias inside its own anchor (`a: &x [*x]`) is an infinite tree to yaml-cpp.
+    for (const YAML::Node& ancestor : ancestors_) {
+      if (ancestor.is(node)) {
+        problems_.push_back({here, "", "an alias refers to a value that contains it"});
+        return Value::null(here);
+      }
+    }
+    ancestors_.push_back(node);
+    Value v = convert_node(node, here, fallback);
+    ancestors_.pop_back();
+    return v;
+  }
+
+ private:
+  Value convert_node(const YAML::Node& node, const Origin& here, const Origin& fallback) {
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        return Value::null(fallback.file.empty() ? here : fallback);
+      case YAML::NodeType::Null: return Value::null(fallback.file.empty() ? here : fallback);
       case YAML::NodeType::Scalar: {
         const std::string& tag = node.Tag();
         if (!is_string_tag(tag) && !is_plain_tag(tag))
@@ -70,15 +82,17 @@ class Converter {
           const YAML::Node& key = it->first;
           Origin key_origin = origin_at(name_, key.Mark());
           if (!key.IsScalar()) {
-            problems_.push_back({key_origin, "", "map keys must be plain names, got a " +
-                                                     std::string(key.IsNull() ? "null" : "collection")});
+            problems_.push_back({key_origin, "",
+                                 std::string("map keys must be plain names, got ") +
+                                     (key.IsNull() ? "null" : "a map or a list")});
             continue;
           }
           const std::string& k = key.Scalar();
           auto [seen, inserted] = first_line.emplace(k, key_origin.line);
           if (!inserted) {
-            problems_.push_back({key_origin, "", "duplicate key '" + k + "' (first given on line " +
-                                                     std::to_string(seen->second) + ")"});
+            problems_.push_back({key_origin, "",
+                                 "duplicate key '" + k + "' (first given on line " +
+                                     std::to_string(seen->second) + ")"});
             continue;
           }
           const YAML::Node& v = it->second;
@@ -93,9 +107,9 @@ class Converter {
     return Value::null(here);
   }
 
- private:
   const std::string& name_;
   std::vector<Problem>& problems_;
+  std::vector<YAML::Node> ancestors_;  // the nodes being converted, outermost first
 };
 
 }  // namespace

@@ -15,13 +15,13 @@ TEST(ConfigIncludes, IncludedFileIsMergedUnderTheIncludingOne) {
   TempDir dir;
   dir.write("base.yaml",
             "model:\n  d_model: 64\n  layers: 2\n  sizes: [1, 2, 3]\ntrain: {steps: 100}\n");
-  std::string top = dir.write("top.yaml",
-                              "include: base.yaml\nmodel:\n  layers: 4\n  sizes: [9]\nname: run\n");
+  std::string top =
+      dir.write("top.yaml", "include: base.yaml\nmodel:\n  layers: 4\n  sizes: [9]\nname: run\n");
   Value v = load_recipe_file(top);
   EXPECT_EQ(v.find("include"), nullptr);
   const Value& model = *v.find("model");
-  EXPECT_EQ(model.find("d_model")->text(), "64");  // kept from the include (deep merge)
-  EXPECT_EQ(model.find("layers")->text(), "4");    // later wins
+  EXPECT_EQ(model.find("d_model")->text(), "64");      // kept from the include (deep merge)
+  EXPECT_EQ(model.find("layers")->text(), "4");        // later wins
   ASSERT_EQ(model.find("sizes")->items().size(), 1u);  // lists are replaced whole
   EXPECT_EQ(model.find("sizes")->items()[0].text(), "9");
   EXPECT_EQ(v.find("train")->find("steps")->text(), "100");
@@ -61,7 +61,8 @@ TEST(ConfigIncludes, PathsAreRelativeToTheIncludingFile) {
   TempDir dir;
   dir.write("base/common.yaml", "a: common\n");
   dir.write("base/classify.yaml", "include: common.yaml\nb: classify\n");
-  std::string top = dir.write("papers/moh/listops.yaml", "include: ../../base/classify.yaml\nc: top\n");
+  std::string top =
+      dir.write("papers/moh/listops.yaml", "include: ../../base/classify.yaml\nc: top\n");
   Value v = load_recipe_file(top);
   EXPECT_EQ(v.find("a")->text(), "common");
   EXPECT_EQ(v.find("b")->text(), "classify");
@@ -135,7 +136,8 @@ TEST(ConfigIncludes, ErrorsInsideAnIncludedFileNameThatFile) {
 TEST(ConfigIncludes, RecipeMustBeAMapAndMayBeEmpty) {
   TempDir dir;
   std::string list = dir.write("list.yaml", "- 1\n- 2\n");
-  EXPECT_EQ(user_error([&] { load_recipe_file(list); }), list + ":1:1: a recipe is a map of keys, got a list");
+  EXPECT_EQ(user_error([&] { load_recipe_file(list); }),
+            list + ":1:1: a recipe is a map of keys, got a list");
   std::string empty = dir.write("empty.yaml", "");
   Value v = load_recipe_file(empty);
   EXPECT_TRUE(v.is_map());

@@ -67,13 +67,15 @@ TEST(ConfigInterpolate, DefaultMayItselfInterpolate) {
 TEST(ConfigInterpolate, UnsetVariableNamesLocationAndVariable) {
   ::unsetenv("ATTNLAB_TEST_UNSET");
   std::string message = user_error([] {
-    interpolated("train:\n  steps: ${env:ATTNLAB_TEST_UNSET}\n  other: x${env:ATTNLAB_TEST_UNSET}\n");
+    interpolated(
+        "train:\n  steps: ${env:ATTNLAB_TEST_UNSET}\n  other: x${env:ATTNLAB_TEST_UNSET}\n");
   });
-  EXPECT_EQ(message,
-            "i.yaml:2:10: train.steps: environment variable 'ATTNLAB_TEST_UNSET' is not set (give a "
-            "default with ${env:ATTNLAB_TEST_UNSET,default})\n"
-            "i.yaml:3:10: train.other: environment variable 'ATTNLAB_TEST_UNSET' is not set (give a "
-            "default with ${env:ATTNLAB_TEST_UNSET,default})");
+  EXPECT_EQ(
+      message,
+      "i.yaml:2:10: train.steps: environment variable 'ATTNLAB_TEST_UNSET' is not set (give a "
+      "default with ${env:ATTNLAB_TEST_UNSET,default})\n"
+      "i.yaml:3:10: train.other: environment variable 'ATTNLAB_TEST_UNSET' is not set (give a "
+      "default with ${env:ATTNLAB_TEST_UNSET,default})");
 }
 
 TEST(ConfigInterpolate, QuotedScalarsAreInterpolatedAndStayStrings) {
@@ -89,15 +91,17 @@ TEST(ConfigInterpolate, EscapedDollarBraceIsLiteral) {
 }
 
 TEST(ConfigInterpolate, MalformedExpressionsAreErrors) {
-  EXPECT_EQ(user_error([] { interpolated("a: ${env:X\n"); }), "i.yaml:1:4: a: unterminated '${' in '${env:X'");
+  EXPECT_EQ(user_error([] { interpolated("a: ${env:X\n"); }),
+            "i.yaml:1:4: a: unterminated '${' in '${env:X'");
   EXPECT_EQ(user_error([] { interpolated("a: ${oc:X}\n"); }),
             "i.yaml:1:4: a: unknown resolver 'oc' in '${oc:X}'; supported: ${env:VAR}, "
             "${env:VAR,default}, ${key.path}");
   EXPECT_EQ(user_error([] { interpolated("a: ${env:1X}\n"); }),
             "i.yaml:1:4: a: '1X' is not an environment variable name (in '${env:1X}')");
-  EXPECT_EQ(user_error([] { interpolated("a: x${}\n"); }),
-            "i.yaml:1:4: a: '${}' is not an interpolation; supported: ${env:VAR}, ${env:VAR,default}, "
-            "${key.path}");
+  EXPECT_EQ(
+      user_error([] { interpolated("a: x${}\n"); }),
+      "i.yaml:1:4: a: '${}' is not an interpolation; supported: ${env:VAR}, ${env:VAR,default}, "
+      "${key.path}");
 }
 
 TEST(ConfigInterpolate, ReferencesCopyOtherKeysKeepingTheirType) {
@@ -132,15 +136,17 @@ TEST(ConfigInterpolate, ReferencesChainInAnyOrder) {
 TEST(ConfigInterpolate, ReferenceCyclesAreReportedOnce) {
   EXPECT_EQ(user_error([] { interpolated("a: ${b}\nb: ${c}\nc: ${a}\n"); }),
             "i.yaml:3:4: c: interpolation cycle: a -> b -> c -> a");
-  EXPECT_EQ(user_error([] { interpolated("a: ${a}\n"); }), "i.yaml:1:4: a: interpolation cycle: a -> a");
+  EXPECT_EQ(user_error([] { interpolated("a: ${a}\n"); }),
+            "i.yaml:1:4: a: interpolation cycle: a -> a");
   EXPECT_EQ(user_error([] { interpolated("m:\n  x: ${m}\n"); }),
             "i.yaml:2:6: m.x: interpolation cycle: m.x -> m");
 }
 
 TEST(ConfigInterpolate, MissingReferenceSuggestsAKey) {
-  EXPECT_EQ(user_error([] { interpolated("model: {layers: 2}\nx: ${model.layrs}\n"); }),
-            "i.yaml:2:4: x: '${model.layrs}' refers to 'model.layrs', which does not exist (did you "
-            "mean 'layers'?)");
+  EXPECT_EQ(
+      user_error([] { interpolated("model: {layers: 2}\nx: ${model.layrs}\n"); }),
+      "i.yaml:2:4: x: '${model.layrs}' refers to 'model.layrs', which does not exist (did you "
+      "mean 'layers'?)");
   EXPECT_EQ(user_error([] { interpolated("l: [1]\nx: ${l.4}\n"); }),
             "i.yaml:2:4: x: '${l.4}' refers to 'l.4', which does not exist");
 }
@@ -148,8 +154,9 @@ TEST(ConfigInterpolate, MissingReferenceSuggestsAKey) {
 TEST(ConfigInterpolate, FailedTargetIsNotReportedAgainByItsReferrers) {
   ::unsetenv("ATTNLAB_TEST_UNSET");
   std::string message = user_error([] { interpolated("a: ${b}\nb: ${env:ATTNLAB_TEST_UNSET}\n"); });
-  EXPECT_EQ(message, "i.yaml:2:4: b: environment variable 'ATTNLAB_TEST_UNSET' is not set (give a "
-                     "default with ${env:ATTNLAB_TEST_UNSET,default})");
+  EXPECT_EQ(message,
+            "i.yaml:2:4: b: environment variable 'ATTNLAB_TEST_UNSET' is not set (give a "
+            "default with ${env:ATTNLAB_TEST_UNSET,default})");
 }
 
 TEST(ConfigInterpolate, EnvironmentValuesAreNotInterpolatedAgain) {
@@ -164,7 +171,8 @@ TEST(ConfigResolve, IncludesThenOverridesThenInterpolation) {
   ScopedEnv steps("ATTNLAB_TEST_STEPS", "40");
   dir.write("base.yaml", "train: {steps: 10, batch_size: 8}\n");
   std::string top = dir.write("top.yaml", "include: base.yaml\ntrain: {batch_size: 16}\n");
-  Value v = resolve_recipe(top, {"train.steps=${env:ATTNLAB_TEST_STEPS}", "+eval.batch=${train.batch_size}"});
+  Value v = resolve_recipe(
+      top, {"train.steps=${env:ATTNLAB_TEST_STEPS}", "+eval.batch=${train.batch_size}"});
   EXPECT_EQ(parse_int(*v.find("train")->find("steps")), 40);
   EXPECT_EQ(v.find("train")->find("steps")->origin().str(),
             "command line 'train.steps=${env:ATTNLAB_TEST_STEPS}'");

@@ -73,12 +73,18 @@ TEST(ConfigParse, DuplicateKeysAreErrors) {
 
 TEST(ConfigParse, OnlyOneDocumentPerRecipe) {
   std::string message = user_error([] { parse_yaml_text("a: 1\n---\nb: 2\n", "m.yaml"); });
-  EXPECT_NE(message.find("m.yaml:3:1: a recipe is one YAML document"), std::string::npos) << message;
+  EXPECT_NE(message.find("m.yaml:3:1: a recipe is one YAML document"), std::string::npos)
+      << message;
 }
 
 TEST(ConfigParse, UnsupportedTagsAreErrors) {
   std::string message = user_error([] { parse_yaml_text("a: !python/object 1\n", "t.yaml"); });
   EXPECT_EQ(message, "t.yaml:1:4: unsupported YAML tag '!python/object'");
+}
+
+TEST(ConfigParse, KeysMustBeScalars) {
+  EXPECT_EQ(user_error([] { parse_yaml_text("? [a, b]\n: 1\n", "k.yaml"); }),
+            "k.yaml:1:3: map keys must be plain names, got a map or a list");
 }
 
 TEST(ConfigParse, EmptyTextIsNull) {
@@ -91,11 +97,17 @@ TEST(ConfigParse, AliasesCopyTheAnchoredValue) {
   EXPECT_EQ(v.find("b")->find("x")->text(), "1");
 }
 
+TEST(ConfigParse, RecursiveAliasIsAnErrorNotACrash) {
+  EXPECT_EQ(user_error([] { parse_yaml_text("a: &x [*x]\n", "r.yaml"); }),
+            "r.yaml:1:4: an alias refers to a value that contains it");
+}
+
 TEST(ConfigParseFile, MissingRecipeIsReported) {
   TempDir dir;
   std::string path = dir.path("x.yaml");
   EXPECT_EQ(user_error([&] { parse_yaml_file(path); }), "recipe '" + path + "' not found");
-  EXPECT_EQ(user_error([] { load_recipe_file("no/such/x.yaml"); }), "recipe 'no/such/x.yaml' not found");
+  EXPECT_EQ(user_error([] { load_recipe_file("no/such/x.yaml"); }),
+            "recipe 'no/such/x.yaml' not found");
 }
 
 TEST(ConfigParseFile, DirectoryIsNotARecipe) {

@@ -85,7 +85,8 @@ TEST(ConfigOverrides, DeleteOfAMissingKeyIsAnError) {
 TEST(ConfigOverrides, DeleteTakesNoValue) {
   Value v = recipe();
   EXPECT_EQ(user_error([&] { apply_overrides(v, {"~model.layers=4"}); }),
-            "command line '~model.layers=4': '~' deletes a key and takes no value; write '~model.layers'");
+            "command line '~model.layers=4': '~' deletes a key and takes no value; write "
+            "'~model.layers'");
 }
 
 TEST(ConfigOverrides, ListElementsByIndexAlsoInsidePaths) {
@@ -94,20 +95,24 @@ TEST(ConfigOverrides, ListElementsByIndexAlsoInsidePaths) {
   EXPECT_EQ(v.find("train")->find("sizes")->items()[2].text(), "30");
   const Value& reg = v.find("objective")->find("regularizers")->items()[0];
   EXPECT_EQ(reg.find("weight")->text(), "0.5");
-  EXPECT_EQ(reg.find("weight")->origin().str(), "command line 'objective.regularizers.0.weight=0.5'");
+  EXPECT_EQ(reg.find("weight")->origin().str(),
+            "command line 'objective.regularizers.0.weight=0.5'");
   EXPECT_EQ(reg.find("name")->text(), "attention_at");
 }
 
 TEST(ConfigOverrides, ListIndexMustExistAndBeANonNegativeNumber) {
   Value v = recipe();
   EXPECT_EQ(user_error([&] { apply_overrides(v, {"train.sizes.3=1"}); }),
-            "command line 'train.sizes.3=1': train.sizes.3: index 3 is out of range: the list has 3 items");
-  EXPECT_EQ(user_error([&] { apply_overrides(v, {"train.sizes.-1=1"}); }),
-            "command line 'train.sizes.-1=1': train.sizes.-1: '-1' is not a list index (the list has "
-            "3 items, numbered from 0)");
-  EXPECT_EQ(user_error([&] { apply_overrides(v, {"objective.regularizers.5.weight=1"}); }),
-            "command line 'objective.regularizers.5.weight=1': objective.regularizers.5: index 5 is "
-            "out of range: the list has 2 items");
+            "command line 'train.sizes.3=1': train.sizes.3: index 3 is out of range: the list has "
+            "3 items");
+  EXPECT_EQ(
+      user_error([&] { apply_overrides(v, {"train.sizes.-1=1"}); }),
+      "command line 'train.sizes.-1=1': train.sizes.-1: '-1' is not a list index (the list has "
+      "3 items, numbered from 0)");
+  EXPECT_EQ(
+      user_error([&] { apply_overrides(v, {"objective.regularizers.5.weight=1"}); }),
+      "command line 'objective.regularizers.5.weight=1': objective.regularizers.5: index 5 is "
+      "out of range: the list has 2 items");
   EXPECT_EQ(user_error([&] { apply_overrides(v, {"+train.sizes.0=1"}); }),
             "command line '+train.sizes.0=1': train.sizes.0: '+' adds map keys; a list element is "
             "changed with 'train.sizes.0=1'");
@@ -115,9 +120,10 @@ TEST(ConfigOverrides, ListIndexMustExistAndBeANonNegativeNumber) {
 
 TEST(ConfigOverrides, CannotGoIntoAScalar) {
   Value v = recipe();
-  EXPECT_EQ(user_error([&] { apply_overrides(v, {"+model.layers.x=1"}); }),
-            "command line '+model.layers.x=1': model.layers.x: cannot go into 'model.layers': it is "
-            "a scalar, not a map or a list");
+  EXPECT_EQ(
+      user_error([&] { apply_overrides(v, {"+model.layers.x=1"}); }),
+      "command line '+model.layers.x=1': model.layers.x: cannot go into 'model.layers': it is "
+      "a scalar, not a map or a list");
 }
 
 TEST(ConfigOverrides, ValuesAreYamlFlow) {
@@ -155,8 +161,9 @@ TEST(ConfigOverrides, InvalidYamlValueIsReported) {
 
 TEST(ConfigOverrides, MalformedOverridesNameTheOverride) {
   Value v = recipe();
-  EXPECT_EQ(user_error([&] { apply_overrides(v, {"train.steps"}); }),
-            "command line 'train.steps': expected KEY=VALUE (or +KEY=VALUE to add, ~KEY to delete)");
+  EXPECT_EQ(
+      user_error([&] { apply_overrides(v, {"train.steps"}); }),
+      "command line 'train.steps': expected KEY=VALUE (or +KEY=VALUE to add, ~KEY to delete)");
   EXPECT_EQ(user_error([&] { apply_overrides(v, {"=5"}); }), "command line '=5': empty key path");
   EXPECT_EQ(user_error([&] { apply_overrides(v, {"+=5"}); }), "command line '+=5': empty key path");
   EXPECT_EQ(user_error([&] { apply_overrides(v, {"~"}); }), "command line '~': empty key path");
@@ -166,8 +173,9 @@ TEST(ConfigOverrides, MalformedOverridesNameTheOverride) {
 
 TEST(ConfigOverrides, AppliedInOrderAndEveryFailureReported) {
   Value v = recipe();
-  std::string message = user_error(
-      [&] { apply_overrides(v, {"+x={}", "+x.y=1", "model.layrs=1", "x.y=2", "~nope"}); });
+  std::string message = user_error([&] {
+    apply_overrides(v, {"+x={}", "+x.y=1", "model.layrs=1", "x.y=2", "~nope"});
+  });
   EXPECT_EQ(message,
             "command line 'model.layrs=1': model.layrs: no such key (did you mean 'layers'?); use "
             "'+model.layrs=1' to add it\n"

@@ -15,7 +15,8 @@ Value quoted(const std::string& text) { return Value::scalar(text, {}, true); }
 TEST(ConfigScalars, Booleans) {
   for (const char* t : {"true", "True", "TRUE"}) EXPECT_EQ(parse_bool(plain(t)), true) << t;
   for (const char* t : {"false", "False", "FALSE"}) EXPECT_EQ(parse_bool(plain(t)), false) << t;
-  for (const char* t : {"yes", "no", "on", "1", "tRue", ""}) EXPECT_EQ(parse_bool(plain(t)), std::nullopt) << t;
+  for (const char* t : {"yes", "no", "on", "1", "tRue", ""})
+    EXPECT_EQ(parse_bool(plain(t)), std::nullopt) << t;
   EXPECT_EQ(parse_bool(quoted("true")), std::nullopt);
   EXPECT_EQ(parse_bool(Value::map()), std::nullopt);
 }
@@ -27,7 +28,8 @@ TEST(ConfigScalars, Integers) {
   EXPECT_EQ(parse_int(plain("0x1F")), 31);
   EXPECT_EQ(parse_int(plain("0o17")), 15);
   EXPECT_EQ(parse_int(plain("9223372036854775807")), INT64_MAX);
-  for (const char* t : {"1.5", "1e3", "0x", "0o8", "ten", "", "-", "1_000", " 1", "9223372036854775808"})
+  for (const char* t :
+       {"1.5", "1e3", "0x", "0o8", "ten", "", "-", "1_000", " 1", "9223372036854775808"})
     EXPECT_EQ(parse_int(plain(t)), std::nullopt) << t;
   EXPECT_EQ(parse_int(quoted("5")), std::nullopt);
   EXPECT_EQ(parse_int(Value()), std::nullopt);

@@ -28,7 +28,8 @@ struct TestComponents {
     schemas[{"attention", "moh"}] = moh;
     Schema entropy("attention entropy");
     entropy.add_float("weight", 0.1, "loss weight").at_least(0);
-    entropy.add_string("schedule", "constant", "weight schedule").one_of({"constant", "linear", "cosine"});
+    entropy.add_string("schedule", "constant", "weight schedule")
+        .one_of({"constant", "linear", "cosine"});
     schemas[{"regularizer", "entropy"}] = entropy;
   }
   SchemaLookup lookup() const {
@@ -110,14 +111,17 @@ TEST(ConfigSchema, UnknownKeySuggestsAndListsValidKeys) {
   EXPECT_EQ(one_problem("d_model: 8\n  \nlayrs: 3\n"),
             "q.yaml:3:1: model.layrs: unknown key (did you mean 'layers'?); valid keys: attention, "
             "betas, bias, d_model, extra, layers, lr, note, pooling, regularizers, sizes, tags");
-  EXPECT_EQ(one_problem("zzz: 1\n"),
-            "q.yaml:1:1: model.zzz: unknown key; valid keys: attention, betas, bias, d_model, extra, "
-            "layers, lr, note, pooling, regularizers, sizes, tags");
+  EXPECT_EQ(
+      one_problem("zzz: 1\n"),
+      "q.yaml:1:1: model.zzz: unknown key; valid keys: attention, betas, bias, d_model, extra, "
+      "layers, lr, note, pooling, regularizers, sizes, tags");
 }
 
 TEST(ConfigSchema, TypeErrorsSayWhatWasExpectedAndGot) {
-  EXPECT_EQ(one_problem("layers: ten\n"), "q.yaml:1:9: model.layers: expected an integer, got 'ten'");
-  EXPECT_EQ(one_problem("layers: 1.5\n"), "q.yaml:1:9: model.layers: expected an integer, got '1.5'");
+  EXPECT_EQ(one_problem("layers: ten\n"),
+            "q.yaml:1:9: model.layers: expected an integer, got 'ten'");
+  EXPECT_EQ(one_problem("layers: 1.5\n"),
+            "q.yaml:1:9: model.layers: expected an integer, got '1.5'");
   EXPECT_EQ(one_problem("layers: '3'\n"),
             "q.yaml:1:9: model.layers: expected an integer, got the quoted string '3'");
   EXPECT_EQ(one_problem("layers: 99999999999999999999\n"),
@@ -125,11 +129,16 @@ TEST(ConfigSchema, TypeErrorsSayWhatWasExpectedAndGot) {
   EXPECT_EQ(one_problem("lr: fast\n"), "q.yaml:1:5: model.lr: expected a number, got 'fast'");
   EXPECT_EQ(one_problem("bias: yes\n"),
             "q.yaml:1:7: model.bias: expected a boolean (true or false), got 'yes'");
-  EXPECT_EQ(one_problem("pooling: [a]\n"), "q.yaml:1:10: model.pooling: expected a string, got a list");
-  EXPECT_EQ(one_problem("sizes: 3\n"), "q.yaml:1:8: model.sizes: expected a list of integers, got '3'");
-  EXPECT_EQ(one_problem("sizes: [1, x]\n"), "q.yaml:1:12: model.sizes.1: expected an integer, got 'x'");
-  EXPECT_EQ(one_problem("betas: [0.9, b]\n"), "q.yaml:1:14: model.betas.1: expected a number, got 'b'");
-  EXPECT_EQ(one_problem("tags: [a, [b]]\n"), "q.yaml:1:11: model.tags.1: expected a string, got a list");
+  EXPECT_EQ(one_problem("pooling: [a]\n"),
+            "q.yaml:1:10: model.pooling: expected a string, got a list");
+  EXPECT_EQ(one_problem("sizes: 3\n"),
+            "q.yaml:1:8: model.sizes: expected a list of integers, got '3'");
+  EXPECT_EQ(one_problem("sizes: [1, x]\n"),
+            "q.yaml:1:12: model.sizes.1: expected an integer, got 'x'");
+  EXPECT_EQ(one_problem("betas: [0.9, b]\n"),
+            "q.yaml:1:14: model.betas.1: expected a number, got 'b'");
+  EXPECT_EQ(one_problem("tags: [a, [b]]\n"),
+            "q.yaml:1:11: model.tags.1: expected a string, got a list");
   EXPECT_EQ(one_problem("extra: 5\n"), "q.yaml:1:8: model.extra: expected a map, got '5'");
 }
 
@@ -149,10 +158,12 @@ TEST(ConfigSchema, AcceptedSpellingsOfEachType) {
 }
 
 TEST(ConfigSchema, RangesAreCheckedWithTheirBoundKind) {
-  EXPECT_EQ(one_problem("d_model: 0\n"), "q.yaml:1:10: model.d_model: 0 is out of range, expected > 0");
+  EXPECT_EQ(one_problem("d_model: 0\n"),
+            "q.yaml:1:10: model.d_model: 0 is out of range, expected > 0");
   EXPECT_EQ(one_problem("layers: 49\n"),
             "q.yaml:1:9: model.layers: 49 is out of range, expected in [1, 48]");
-  EXPECT_EQ(one_problem("lr: -.inf\n"), "q.yaml:1:5: model.lr: -.inf is out of range, expected > 0");
+  EXPECT_EQ(one_problem("lr: -.inf\n"),
+            "q.yaml:1:5: model.lr: -.inf is out of range, expected > 0");
   EXPECT_EQ(one_problem("attention: {name: mha, dropout: 1}\n"),
             "q.yaml:1:33: model.attention.dropout: 1 is out of range, expected in [0, 1)");
   Value v;
@@ -167,13 +178,15 @@ TEST(ConfigSchema, OverriddenValueOutOfRangeNamesTheCommandLine) {
   std::vector<Problem> problems;
   validate(*root.find("optim"), optim, "optim", SchemaLookup{}, problems);
   ASSERT_EQ(problems.size(), 1u);
-  EXPECT_EQ(problems[0].str(), "command line 'optim.lr=-1': optim.lr: -1 is out of range, expected > 0");
+  EXPECT_EQ(problems[0].str(),
+            "command line 'optim.lr=-1': optim.lr: -1 is out of range, expected > 0");
 }
 
 TEST(ConfigSchema, ChoicesSuggestANearMiss) {
   EXPECT_EQ(one_problem("pooling: maen\n"),
             "q.yaml:1:10: model.pooling: 'maen' is not one of: mean, cls (did you mean 'mean'?)");
-  EXPECT_EQ(one_problem("pooling: max\n"), "q.yaml:1:10: model.pooling: 'max' is not one of: mean, cls");
+  EXPECT_EQ(one_problem("pooling: max\n"),
+            "q.yaml:1:10: model.pooling: 'max' is not one of: mean, cls");
 }
 
 TEST(ConfigSchema, RequiredKeysMustBeGiven) {
@@ -194,24 +207,29 @@ TEST(ConfigSchema, ComponentsAreValidatedByTheirOwnSchema) {
   // Discovery order: unknown keys first, then the declared keys in schema order. A missing key
   // is located at its section (the `attention:` line).
   ASSERT_EQ(problems.size(), 3u);
-  EXPECT_EQ(problems[0].str(),
-            "q.yaml:4:3: model.attention.topk: unknown key (did you mean 'routed_topk'?); valid keys: "
-            "heads, name, routed_topk");
-  EXPECT_EQ(problems[1].str(), "q.yaml:3:10: model.attention.heads: 0 is out of range, expected >= 1");
-  EXPECT_EQ(problems[2].str(),
-            "q.yaml:1:1: model.attention.routed_topk: missing required key (routed heads per token)");
+  EXPECT_EQ(
+      problems[0].str(),
+      "q.yaml:4:3: model.attention.topk: unknown key (did you mean 'routed_topk'?); valid keys: "
+      "heads, name, routed_topk");
+  EXPECT_EQ(problems[1].str(),
+            "q.yaml:3:10: model.attention.heads: 0 is out of range, expected >= 1");
+  EXPECT_EQ(
+      problems[2].str(),
+      "q.yaml:1:1: model.attention.routed_topk: missing required key (routed heads per token)");
 }
 
 TEST(ConfigSchema, UnknownComponentNameSuggestsAndListsKnownNames) {
   EXPECT_EQ(one_problem("attention: {name: mhaa}\n"),
             "q.yaml:1:19: model.attention.name: unknown attention 'mhaa' (did you mean 'mha'?); "
             "known: mha, moh");
-  EXPECT_EQ(one_problem("attention: {heads: 2}\n"),
-            "q.yaml:1:12: model.attention.name: missing required key: which attention to use; known: "
-            "mha, moh");
-  EXPECT_EQ(one_problem("attention: [mha]\n"),
-            "q.yaml:1:12: model.attention: expected a attention (a name, or a map with 'name: ...'), "
-            "got a list");
+  EXPECT_EQ(
+      one_problem("attention: {heads: 2}\n"),
+      "q.yaml:1:12: model.attention.name: missing required key: which attention to use; known: "
+      "mha, moh");
+  EXPECT_EQ(
+      one_problem("attention: [mha]\n"),
+      "q.yaml:1:12: model.attention: expected a attention (a name, or a map with 'name: ...'), "
+      "got a list");
 }
 
 TEST(ConfigSchema, BareComponentNameIsShorthandForAMap) {
@@ -250,8 +268,9 @@ TEST(ConfigSchema, ComponentListsValidateEveryBlock) {
   EXPECT_EQ(regs[1].get_string("name"), "entropy");
   EXPECT_DOUBLE_EQ(regs[1].get_float("weight"), 0.1);
   EXPECT_EQ(regs[1].path(), "model.regularizers.1");
-  EXPECT_EQ(one_problem("regularizers: entropy\n"),
-            "q.yaml:1:15: model.regularizers: expected a list of regularizer blocks, got 'entropy'");
+  EXPECT_EQ(
+      one_problem("regularizers: entropy\n"),
+      "q.yaml:1:15: model.regularizers: expected a list of regularizer blocks, got 'entropy'");
 }
 
 TEST(ConfigSchema, SectionMustBeAMap) {
@@ -292,7 +311,8 @@ TEST(ConfigSchema, DescribeConstraintAndTypeNames) {
   Schema s;
   EXPECT_EQ(s.add_float("a", 0.5, "").greater_than(0).describe_constraint(), "> 0");
   EXPECT_EQ(s.add_float("b", 0.5, "").at_least(0).at_most(1).describe_constraint(), "in [0, 1]");
-  EXPECT_EQ(s.add_float("c", 0.5, "").greater_than(0).less_than(1).describe_constraint(), "in (0, 1)");
+  EXPECT_EQ(s.add_float("c", 0.5, "").greater_than(0).less_than(1).describe_constraint(),
+            "in (0, 1)");
   EXPECT_EQ(s.add_float("d", 0.5, "").at_most(1e-6).describe_constraint(), "<= 1e-06");
   EXPECT_EQ(s.add_string("e", "x", "").one_of({"x", "y"}).describe_constraint(), "one of: x, y");
   EXPECT_EQ(s.add_int("f", 1, "").describe_constraint(), "");

@@ -92,7 +92,8 @@ TEST(ConfigSection, ReadsTheSchemaDoesNotAllowAreInternalErrors) {
   try {
     s.get_int("name");
   } catch (const std::logic_error& e) {
-    EXPECT_NE(std::string(e.what()).find("'model.name' is not an integer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'model.name' is not an integer"), std::string::npos)
+        << e.what();
   }
 }
 

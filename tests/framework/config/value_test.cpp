@@ -135,7 +135,8 @@ TEST(ConfigValue, ToYamlReadsBackToTheSameTree) {
 }
 
 TEST(ConfigValue, ToYamlWithOriginsAnnotatesEveryValueLine) {
-  Value v = parse_yaml_text("train:\n  steps: 10\n  sizes: [1, 2]\nregs:\n  - {name: at}\n", "r.yaml");
+  Value v =
+      parse_yaml_text("train:\n  steps: 10\n  sizes: [1, 2]\nregs:\n  - {name: at}\n", "r.yaml");
   apply_overrides(v, {"train.steps=5"});
   v.find("train")->set("lr", Value::scalar("0.1", Origin::defaulted()));
   EXPECT_EQ(v.to_yaml(true),
