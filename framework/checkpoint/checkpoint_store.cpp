@@ -153,12 +153,12 @@ std::vector<Candidate> candidates(const std::string& root) {
     if (auto step = parse_step_dir_name(name)) {
       if (is_directory(path)) found.push_back({*step, path});
     } else if (auto step_name = step_name_of_old(name)) {
-      const bool already_found = std::any_of(found.begin(), found.end(), [&](const Candidate& c) {
-        return c.step == *parse_step_dir_name(*step_name);
-      });
-      if (!exists(root + "/" + *step_name) && !already_found &&
+      const int64_t step = *parse_step_dir_name(*step_name);
+      const bool already_found = std::any_of(found.begin(), found.end(),
+                                             [&](const Candidate& c) { return c.step == step; });
+      if (!already_found && !exists(root + "/" + *step_name) &&
           is_regular_file(path + "/" + kManifestName))
-        found.push_back({*parse_step_dir_name(*step_name), path});
+        found.push_back({step, path});
     }
   }
   std::stable_sort(found.begin(), found.end(),
@@ -213,7 +213,7 @@ std::string CheckpointStore::write(int64_t step, const std::map<std::string, std
 
     if (exists(final_path)) {
       // step_* exists, so an .old-* of this name is a leftover of an earlier replacement.
-      if (exists(old_path)) remove_tree(old_path);
+      if (exists(old_path)) discard(root_, kOldPrefix + name + pid_suffix());
       rename_or_throw(final_path, old_path);
       moved_aside = true;
       io::fsync_dir(root_);
@@ -280,9 +280,15 @@ void CheckpointStore::prune(int keep_last, const std::vector<int64_t>& keep) con
   // Keeping none would delete the checkpoint just written; torchtitan refuses the same.
   if (keep_last < 1) throw std::invalid_argument("CheckpointStore::prune: keep_last must be >= 1");
   const auto all = steps();  // newest first
+  const auto names = list_names(root_);
   for (size_t i = static_cast<size_t>(keep_last); i < all.size(); ++i) {
     if (std::find(keep.begin(), keep.end(), all[i]) != keep.end()) continue;
-    discard(root_, step_dir_name(all[i]));
+    const std::string name = step_dir_name(all[i]);
+    // A stale .old-* of this step would otherwise outlive it and pass for an orphan (a
+    // checkpoint whose replacement was interrupted), bringing the pruned step back.
+    for (const auto& entry : names)
+      if (starts_with(entry, kOldPrefix + name + "-")) discard(root_, entry);
+    discard(root_, name);
   }
 }
 

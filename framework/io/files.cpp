@@ -100,20 +100,30 @@ WriteOutcome write_and_sync(const std::string& path, const std::string& bytes) {
 std::string read_file(const std::string& path) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw UserError(path + ": cannot read: " + errno_text(errno));
-  std::string bytes;
+  // Read straight into a buffer of the file's size, then on until EOF rather than trusting the
+  // size: the file may be a pipe, or grow meanwhile.
   struct stat st {};
-  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) bytes.reserve(static_cast<size_t>(st.st_size));
-  // Read until EOF rather than trusting st_size: the file may be a pipe or grow meanwhile.
-  char buffer[1 << 16];
+  const bool sized = ::fstat(fd.get(), &st) == 0 && st.st_size > 0;
+  std::string bytes(sized ? static_cast<size_t>(st.st_size) : 0, '\0');
+  size_t have = 0;
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    char spill[1 << 16];
+    const bool room = have < bytes.size();
+    const ssize_t n = room ? ::read(fd.get(), &bytes[have], bytes.size() - have)
+                           : ::read(fd.get(), spill, sizeof spill);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw UserError(path + ": cannot read: " + errno_text(errno));
     }
     if (n == 0) break;
-    bytes.append(buffer, static_cast<size_t>(n));
+    if (room) {
+      have += static_cast<size_t>(n);
+    } else {
+      bytes.append(spill, static_cast<size_t>(n));
+      have = bytes.size();
+    }
   }
+  bytes.resize(have);
   return bytes;
 }
 

@@ -3,7 +3,7 @@
 // decay_biases_and_norms). Which "weight decay" each optimizer applies differs:
 //   adamw: decoupled (Loshchilov & Hutter): p -= lr * wd * p, separate from the Adam update.
 //   adam:  coupled L2: wd * p is added to the gradient before the moments, as torch.optim.Adam.
-//   sgd:   coupled L2 as well (for SGD the two coincide up to the lr scaling).
+//   sgd:   coupled L2 too (wd * p joins the gradient; without momentum that equals decoupled decay).
 // Only API shared by LibTorch 1.13 and 2.x is used (OptimizerParamGroup, get_lr/set_lr).
 #include "framework/optim/optimizers.h"
 

@@ -116,6 +116,18 @@ TEST(CheckpointStore, PruneKeepsNewestAndListedSteps) {
   EXPECT_EQ(store.steps(), std::vector<int64_t>{600});
 }
 
+TEST(CheckpointStore, PruneAlsoDeletesAStaleCopyOfAPrunedStep) {
+  TempDir dir;
+  CheckpointStore store(dir.path());
+  for (int64_t step : {100, 200, 300}) store.write(step, checkpoint_files(step), {});
+  // What a crash right after renaming a replacement of step 100 into place leaves behind.
+  std::filesystem::copy(store.path_of(100), dir / ".old-step_000000100-77");
+  store.prune(2, {});
+  EXPECT_EQ(entries(dir.path()), (Names{"step_000000200", "step_000000300"}));
+  store.remove_stale_temporaries();  // nothing to resurrect
+  EXPECT_EQ(store.steps(), (std::vector<int64_t>{300, 200}));
+}
+
 TEST(CheckpointStore, PruneRefusesToKeepNothing) {
   TempDir dir;
   CheckpointStore store(dir.path());

@@ -10,6 +10,8 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <set>
 #include <string>
@@ -61,6 +63,14 @@ TEST(Files, AtomicWriteReplacesExistingFileAndLeavesNoTemporary) {
   write_file_atomic(dir / "f", "second");
   EXPECT_EQ(read_file(dir / "f"), "second");
   EXPECT_EQ(entries(dir.path()), std::set<std::string>{"f"});
+}
+
+TEST(Files, ReadsFilesThatReportNoSize) {
+  // /proc files stat as 0 bytes; reading must go on to EOF anyway.
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  const std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(read_file("/proc/self/cmdline"), expected);
 }
 
 TEST(Files, ReadMissingFileNamesPathAndReason) {
