@@ -106,16 +106,26 @@ BuiltOptimizer make_optimizer(const std::vector<std::pair<std::string, torch::Te
   check(!decay.empty() || !no_decay.empty(), "no trainable parameters");
 
   BuiltOptimizer built;
+  std::vector<double> group_decay;
   std::vector<torch::optim::OptimizerParamGroup> groups;
   // Group [0] always exists (possibly empty) so that index 0 always means "decayed".
   groups.emplace_back(decay, group_options(options, options.weight_decay));
+  group_decay.push_back(options.weight_decay);
   built.group_names.push_back(std::move(decay_names));
   if (!no_decay.empty()) {
     groups.emplace_back(no_decay, group_options(options, 0.0));
+    group_decay.push_back(0.0);
     built.group_names.push_back(std::move(no_decay_names));
   }
   built.base_lrs.assign(groups.size(), options.lr);
   built.optimizer = construct(options, std::move(groups));
+  // Recent LibTorch versions merge a group's options with the optimizer's defaults, treating a
+  // field equal to the options' constructor default as unset (SGD's or Adam's weight_decay 0
+  // would then inherit the decayed value). Setting each group's options after construction
+  // makes them exactly what was asked for on every version.
+  auto& built_groups = built.optimizer->param_groups();
+  for (size_t i = 0; i < built_groups.size(); ++i)
+    built_groups[i].set_options(group_options(options, group_decay[i]));
   return built;
 }
 
