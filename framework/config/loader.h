@@ -5,6 +5,7 @@
 // line per problem, each naming file:line:column.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,12 @@ void deep_merge(Value& base, Value top);
 //   ~a.b      delete (error if absent)
 //   a.list.2=v  list elements by index (negative not allowed; index must exist)
 // Values are parsed as YAML flow (so `x=[1,2]` and `x={a: 1}` work). Origin: command line.
-void apply_overrides(Value& root, const std::vector<std::string>& overrides);
+//
+// `known(root, path)` says whether a key absent from the tree is still declared by a schema (it
+// has a default); `a.b=v` then sets it as if the recipe had written it. Without `known` only
+// keys present in the tree can be set.
+using KnownKey = std::function<bool(const Value& root, const std::vector<std::string>& path)>;
+void apply_overrides(Value& root, const std::vector<std::string>& overrides, const KnownKey& known = {});
 
 // Replaces ${env:VAR} (and ${env:VAR,default}) inside scalars. An unset variable without a
 // default is an error naming the scalar's origin. Also ${a.b.0.c}: the value at that key path of
@@ -44,6 +50,7 @@ void apply_overrides(Value& root, const std::vector<std::string>& overrides);
 void interpolate(Value& root);
 
 // Everything above: load, override, interpolate. The schema is applied separately (schema.h).
-Value resolve_recipe(const std::string& path, const std::vector<std::string>& overrides);
+Value resolve_recipe(const std::string& path, const std::vector<std::string>& overrides,
+                     const KnownKey& known = {});
 
 }  // namespace attnlab::config

@@ -121,9 +121,13 @@ Failure not_a_container(const Value& node, const std::string& node_path, const s
                             ", not a map or a list"};
 }
 
-void apply_one(Value& root, const Override& o) {
+void apply_one(Value& root, const Override& o, const KnownKey& known) {
   const Origin origin = Origin::command_line(o.text);
   const bool creates = o.op == Op::Add || o.op == Op::Upsert;
+  // `a.b=v` may also set a key the recipe leaves at its schema default.
+  const auto declared = [&](size_t upto) {
+    return known && known(root, std::vector<std::string>(o.segments.begin(), o.segments.begin() + upto + 1));
+  };
   Value* node = &root;
   std::string node_path;
   // Walk to the parent of the last segment; `+` and `++` create missing maps on the way.
@@ -134,7 +138,7 @@ void apply_one(Value& root, const Override& o) {
     if (node->is_map()) {
       Value* child = node->find(seg);
       if (!child) {
-        if (!creates) throw missing_key(o, *node, where, seg);
+        if (!creates && !(o.op == Op::Set && declared(i))) throw missing_key(o, *node, where, seg);
         child = &node->set(seg, Value::map(origin));
       }
       node = child;
@@ -166,7 +170,11 @@ void apply_one(Value& root, const Override& o) {
   Value* existing = node->find(last);
   switch (o.op) {
     case Op::Set:
-      if (!existing) throw missing_key(o, *node, where, last);
+      if (!existing) {
+        if (!declared(o.segments.size() - 1)) throw missing_key(o, *node, where, last);
+        node->set(last, parse_value(o));
+        return;
+      }
       *existing = parse_value(o);
       return;
     case Op::Add:
@@ -183,11 +191,11 @@ void apply_one(Value& root, const Override& o) {
 
 }  // namespace
 
-void apply_overrides(Value& root, const std::vector<std::string>& overrides) {
+void apply_overrides(Value& root, const std::vector<std::string>& overrides, const KnownKey& known) {
   std::vector<Problem> problems;
   for (const std::string& text : overrides) {
     try {
-      apply_one(root, parse_override(text));
+      apply_one(root, parse_override(text), known);
     } catch (const Failure& f) {
       problems.push_back({Origin::command_line(text), f.path, f.message});
     }

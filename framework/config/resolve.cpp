@@ -5,9 +5,10 @@
 
 namespace attnlab::config {
 
-Value resolve_recipe(const std::string& path, const std::vector<std::string>& overrides) {
+Value resolve_recipe(const std::string& path, const std::vector<std::string>& overrides,
+                     const KnownKey& known) {
   Value root = load_recipe_file(path);
-  apply_overrides(root, overrides);
+  apply_overrides(root, overrides, known);
   interpolate(root);
   return root;
 }

@@ -36,7 +36,8 @@ void Progress::update(int64_t step, double loss, double lr, double grad_norm) {
   if (rate_step_ < 0) {
     rate_step_ = step;
     rate_time_ = now;
-  } else if (dt >= 1.0 || step == total_) {
+  } else if (dt >= 1.0 || step == total_ || (rate_ == 0.0 && dt >= 0.05)) {
+    // (A first estimate after 50 ms, so short runs do not show "0.0 step/s" for a second.)
     if (step > rate_step_ && dt > 0) rate_ = (step - rate_step_) / dt;
     rate_step_ = step;
     rate_time_ = now;

@@ -3,6 +3,7 @@
 #include "framework/run/recipe.h"
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 
 #include "framework/config/loader.h"
@@ -130,6 +131,51 @@ void check_monitor(const config::Section& sec, const std::string& key, const Eva
   }
 }
 
+// The schema a component block at `node` (or, if absent, its schema default) selects.
+const Schema* component_schema(const config::KeySpec& spec, const config::Value* node) {
+  std::string name;
+  if (node && node->is_map() && node->find("name") && node->find("name")->is_scalar()) {
+    name = node->find("name")->text();
+  } else if (node && node->is_scalar()) {
+    name = node->text();  // the `attention: mha` shorthand
+  } else if (!node && spec.default_yaml) {
+    const config::Value def = config::parse_yaml_text(*spec.default_yaml, "<default>");
+    if (def.is_map() && def.find("name")) name = def.find("name")->text();
+  }
+  const auto* info = registry::Catalog::global().find(spec.component_kind, name);
+  return info ? &info->schema : nullptr;
+}
+
+// Whether `path` names a key some schema declares, walking the recipe's schemas alongside the
+// tree: lets `train.steps=5` set a key the recipe leaves at its default.
+bool declared_key(const config::Value& root, const std::vector<std::string>& path) {
+  static const Schema top = top_schema();
+  const Schema* schema = &top;
+  const config::Value* node = &root;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (!schema) return false;
+    const std::string& key = path[i];
+    const config::KeySpec* spec = schema->find(key);
+    if (!spec) return key == "name" && schema != &top && i + 1 == path.size();
+    if (i + 1 == path.size()) return true;
+    const config::Value* child = node && node->is_map() ? node->find(key) : nullptr;
+    if (spec->type == Type::Component) {
+      schema = component_schema(*spec, child);
+    } else if (schema == &top && spec->type == Type::Map) {
+      schema = nullptr;
+      for (const auto& s : kSections)
+        if (key == s.name) {
+          static std::map<std::string, Schema> cache;
+          schema = &cache.emplace(key, s.make()).first->second;
+        }
+    } else {
+      return false;  // lists and free-form maps: only existing entries can be set
+    }
+    node = child;
+  }
+  return false;
+}
+
 }  // namespace
 
 config::Section Recipe::section(const std::string& key) const { return config::Section(&tree, "").sub(key); }
@@ -216,7 +262,8 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
 }
 
 Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
-  Recipe r = recipe_from_tree(config::resolve_recipe(path, overrides), path);
+  register_recipe_sections();
+  Recipe r = recipe_from_tree(config::resolve_recipe(path, overrides, declared_key), path);
   r.overrides = overrides;
   return r;
 }

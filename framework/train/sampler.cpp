@@ -7,17 +7,6 @@
 #include "framework/errors.h"
 
 namespace attnlab::train {
-namespace {
-
-// A different, well-mixed seed per epoch (splitmix64 finaliser of seed and epoch).
-uint64_t epoch_seed(uint64_t seed, int64_t epoch) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(epoch) + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 EpochSampler::EpochSampler(int64_t n, int64_t batch_size, bool shuffle, bool drop_last,
                            uint64_t seed)
@@ -39,7 +28,8 @@ void EpochSampler::start_epoch(int64_t epoch) {
   epoch_ = epoch;
   offset_ = 0;
   if (shuffle_) {
-    order_ = datasets::deterministic_permutation(n_, epoch_seed(seed_, epoch));
+    // A different, well-mixed seed per epoch.
+    order_ = datasets::deterministic_permutation(n_, datasets::derive_seed(seed_, static_cast<uint64_t>(epoch)));
   } else {
     order_.resize(n_);
     std::iota(order_.begin(), order_.end(), 0);

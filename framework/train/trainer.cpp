@@ -10,7 +10,6 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <thread>
 
 #include "framework/checkpoint/checkpoint_store.h"
 #include "framework/errors.h"
@@ -19,6 +18,7 @@
 #include "framework/logging/progress.h"
 #include "framework/run/experiment.h"
 #include "framework/run/run_dir.h"
+#include "framework/runtime/threads.h"
 #include "framework/train/evaluator.h"
 #include "framework/train/monitor.h"
 #include "framework/train/sampler.h"
@@ -103,8 +103,7 @@ class TrainingRun {
 };
 
 void TrainingRun::setup() {
-  const int64_t threads = cfg_.threads > 0 ? cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
-  torch::set_num_threads(static_cast<int>(threads));
+  runtime::configure_threads(static_cast<int>(cfg_.threads));
   at::globalContext().setDeterministicAlgorithms(cfg_.deterministic, false);
   torch::manual_seed(static_cast<uint64_t>(r_.seed));
   device_ = pick_device(cfg_.device);

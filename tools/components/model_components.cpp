@@ -10,9 +10,9 @@ void register_model_components() {
   enc.add_int("d_model", 64, "model width").at_least(1);
   enc.add_int("layers", 2, "number of encoder blocks").at_least(1);
   enc.add_int("ff_dim", 0, "feed-forward hidden size (0: 4 * d_model)").at_least(0);
-  enc.add_float("dropout", 0.1, "dropout on residual branches and in the feed-forward").at_least(0).less_than(1);
+  enc.add_float("dropout", 0.1, "dropout after the embeddings, on residual branches and in the feed-forward").at_least(0).less_than(1);
   enc.add_string("pooling", "mean", "mean over non-padded tokens, or a learned CLS token").one_of({"mean", "cls"});
-  enc.add_bool("learned_positions", true, "add learned position embeddings");
+  enc.add_bool("learned_positions", true, "learned position embeddings (false: fixed sinusoidal positions)");
   enc.add_float("norm_eps", 1e-5, "LayerNorm epsilon").greater_than(0);
   enc.add_component("attention", "attention", "{name: mha}", "the attention module of every layer");
   registry::models().add(
