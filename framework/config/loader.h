@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,13 @@ void deep_merge(Value& base, Value top);
 //   a.list.2=v  list elements by index (negative not allowed; index must exist)
 // Values are parsed as YAML flow (so `x=[1,2]` and `x={a: 1}` work). Origin: command line.
 //
-// `known(root, path)` says whether a key absent from the tree is still declared by a schema (it
-// has a default); `a.b=v` then sets it as if the recipe had written it. Without `known` only
-// keys present in the tree can be set.
-using KnownKey = std::function<bool(const Value& root, const std::vector<std::string>& path)>;
-void apply_overrides(Value& root, const std::vector<std::string>& overrides, const KnownKey& known = {});
+// `declared(root, parent)` lists the keys a schema declares under the map at `parent` (nullopt
+// when no schema is known there). `a.b=v` may then set a declared key the tree does not have yet
+// (it has a default), and a typo is matched against the declared keys too.
+using DeclaredKeys = std::function<std::optional<std::vector<std::string>>(
+    const Value& root, const std::vector<std::string>& parent)>;
+void apply_overrides(Value& root, const std::vector<std::string>& overrides,
+                     const DeclaredKeys& declared = {});
 
 // Replaces ${env:VAR} (and ${env:VAR,default}) inside scalars. An unset variable without a
 // default is an error naming the scalar's origin. Also ${a.b.0.c}: the value at that key path of
@@ -51,6 +54,6 @@ void interpolate(Value& root);
 
 // Everything above: load, override, interpolate. The schema is applied separately (schema.h).
 Value resolve_recipe(const std::string& path, const std::vector<std::string>& overrides,
-                     const KnownKey& known = {});
+                     const DeclaredKeys& declared = {});
 
 }  // namespace attnlab::config

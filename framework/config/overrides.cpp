@@ -3,6 +3,7 @@
 // `model.layrs=3` is an error with a suggestion instead of a key nobody reads. Values are YAML
 // flow text, so `x=[1,2]`, `x={a: 1}` and `x='a string'` work. Every override is tried (in order)
 // and every failure reported together.
+#include <algorithm>
 #include <cstddef>
 
 #include <yaml-cpp/yaml.h>
@@ -94,8 +95,10 @@ std::string hint_add_instead(const Override& o) {
 }
 
 Failure missing_key(const Override& o, const Value& map, const std::string& where,
-                    const std::string& key) {
-  std::string message = "no such key" + did_you_mean_suffix(key, map.keys());
+                    const std::string& key, const std::vector<std::string>& declared) {
+  std::vector<std::string> candidates = map.keys();
+  candidates.insert(candidates.end(), declared.begin(), declared.end());
+  std::string message = "no such key" + did_you_mean_suffix(key, candidates);
   if (o.op == Op::Set) message += "; " + hint_add_instead(o);
   return Failure{where, message};
 }
@@ -121,12 +124,19 @@ Failure not_a_container(const Value& node, const std::string& node_path, const s
                             ", not a map or a list"};
 }
 
-void apply_one(Value& root, const Override& o, const KnownKey& known) {
+void apply_one(Value& root, const Override& o, const DeclaredKeys& declared_keys) {
   const Origin origin = Origin::command_line(o.text);
   const bool creates = o.op == Op::Add || o.op == Op::Upsert;
+  // The keys a schema declares under segment i's parent (empty when none is known).
+  const auto declared_at = [&](size_t i) {
+    if (!declared_keys) return std::vector<std::string>();
+    auto keys = declared_keys(root, std::vector<std::string>(o.segments.begin(), o.segments.begin() + i));
+    return keys ? *keys : std::vector<std::string>();
+  };
   // `a.b=v` may also set a key the recipe leaves at its schema default.
-  const auto declared = [&](size_t upto) {
-    return known && known(root, std::vector<std::string>(o.segments.begin(), o.segments.begin() + upto + 1));
+  const auto declared = [&](size_t i) {
+    const auto keys = declared_at(i);
+    return std::find(keys.begin(), keys.end(), o.segments[i]) != keys.end();
   };
   Value* node = &root;
   std::string node_path;
@@ -138,7 +148,8 @@ void apply_one(Value& root, const Override& o, const KnownKey& known) {
     if (node->is_map()) {
       Value* child = node->find(seg);
       if (!child) {
-        if (!creates && !(o.op == Op::Set && declared(i))) throw missing_key(o, *node, where, seg);
+        if (!creates && !(o.op == Op::Set && declared(i)))
+          throw missing_key(o, *node, where, seg, declared_at(i));
         child = &node->set(seg, Value::map(origin));
       }
       node = child;
@@ -171,7 +182,8 @@ void apply_one(Value& root, const Override& o, const KnownKey& known) {
   switch (o.op) {
     case Op::Set:
       if (!existing) {
-        if (!declared(o.segments.size() - 1)) throw missing_key(o, *node, where, last);
+        if (!declared(o.segments.size() - 1))
+          throw missing_key(o, *node, where, last, declared_at(o.segments.size() - 1));
         node->set(last, parse_value(o));
         return;
       }
@@ -183,7 +195,7 @@ void apply_one(Value& root, const Override& o, const KnownKey& known) {
       return;
     case Op::Upsert: node->set(last, parse_value(o)); return;
     case Op::Delete:
-      if (!existing) throw missing_key(o, *node, where, last);
+      if (!existing) throw missing_key(o, *node, where, last, {});
       node->erase(last);
       return;
   }
@@ -191,11 +203,12 @@ void apply_one(Value& root, const Override& o, const KnownKey& known) {
 
 }  // namespace
 
-void apply_overrides(Value& root, const std::vector<std::string>& overrides, const KnownKey& known) {
+void apply_overrides(Value& root, const std::vector<std::string>& overrides,
+                     const DeclaredKeys& declared) {
   std::vector<Problem> problems;
   for (const std::string& text : overrides) {
     try {
-      apply_one(root, parse_override(text), known);
+      apply_one(root, parse_override(text), declared);
     } catch (const Failure& f) {
       problems.push_back({Origin::command_line(text), f.path, f.message});
     }

@@ -6,9 +6,9 @@
 namespace attnlab::config {
 
 Value resolve_recipe(const std::string& path, const std::vector<std::string>& overrides,
-                     const KnownKey& known) {
+                     const DeclaredKeys& declared) {
   Value root = load_recipe_file(path);
-  apply_overrides(root, overrides, known);
+  apply_overrides(root, overrides, declared);
   interpolate(root);
   return root;
 }

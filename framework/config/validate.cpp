@@ -134,7 +134,15 @@ class Checker {
         if (!v.is_map()) problem(v, path, "expected a map, got " + got(v));
         return;
       case Type::Any: return;
-      case Type::Component: component(v, spec.component_kind, path); return;
+      case Type::Component:
+        // A block that sets some keys but names no component (`model.attention.heads=2` on a
+        // recipe that keeps the default attention) takes the name of the schema's default.
+        if (v.is_map() && !v.find("name") && spec.default_yaml) {
+          const Value def = default_value(spec);
+          if (def.is_map() && def.find("name")) v.set("name", *def.find("name"));
+        }
+        component(v, spec.component_kind, path);
+        return;
       case Type::ComponentList:
         if (!v.is_list()) {
           problem(v, path, "expected a list of " + spec.component_kind + " blocks, got " + got(v));

@@ -131,14 +131,15 @@ void check_monitor(const config::Section& sec, const std::string& key, const Eva
   }
 }
 
-// The schema a component block at `node` (or, if absent, its schema default) selects.
+// The schema a component block at `node` selects by its name (or, when it names none, the
+// schema's default block does).
 const Schema* component_schema(const config::KeySpec& spec, const config::Value* node) {
   std::string name;
   if (node && node->is_map() && node->find("name") && node->find("name")->is_scalar()) {
     name = node->find("name")->text();
   } else if (node && node->is_scalar()) {
     name = node->text();  // the `attention: mha` shorthand
-  } else if (!node && spec.default_yaml) {
+  } else if (spec.default_yaml) {
     const config::Value def = config::parse_yaml_text(*spec.default_yaml, "<default>");
     if (def.is_map() && def.find("name")) name = def.find("name")->text();
   }
@@ -146,34 +147,42 @@ const Schema* component_schema(const config::KeySpec& spec, const config::Value*
   return info ? &info->schema : nullptr;
 }
 
-// Whether `path` names a key some schema declares, walking the recipe's schemas alongside the
-// tree: lets `train.steps=5` set a key the recipe leaves at its default.
-bool declared_key(const config::Value& root, const std::vector<std::string>& path) {
+const Schema& section_schema(const std::string& name) {
+  static const std::map<std::string, Schema> schemas = [] {
+    std::map<std::string, Schema> m;
+    for (const auto& s : kSections) m.emplace(s.name, s.make());
+    return m;
+  }();
+  return schemas.at(name);
+}
+
+// The keys the schemas declare under `parent`, walking the recipe's schemas alongside the tree:
+// lets `train.steps=5` set a key the recipe leaves at its default (see config::DeclaredKeys).
+std::optional<std::vector<std::string>> declared_keys(const config::Value& root,
+                                                      const std::vector<std::string>& parent) {
   static const Schema top = top_schema();
   const Schema* schema = &top;
   const config::Value* node = &root;
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (!schema) return false;
-    const std::string& key = path[i];
+  bool component = false;  // components also take `name`
+  for (const std::string& key : parent) {
     const config::KeySpec* spec = schema->find(key);
-    if (!spec) return key == "name" && schema != &top && i + 1 == path.size();
-    if (i + 1 == path.size()) return true;
+    if (!spec) return std::nullopt;
     const config::Value* child = node && node->is_map() ? node->find(key) : nullptr;
-    if (spec->type == Type::Component) {
+    component = spec->type == Type::Component;
+    if (component) {
       schema = component_schema(*spec, child);
     } else if (schema == &top && spec->type == Type::Map) {
-      schema = nullptr;
-      for (const auto& s : kSections)
-        if (key == s.name) {
-          static std::map<std::string, Schema> cache;
-          schema = &cache.emplace(key, s.make()).first->second;
-        }
+      schema = &section_schema(key);
     } else {
-      return false;  // lists and free-form maps: only existing entries can be set
+      return std::nullopt;  // lists and free-form maps: only existing entries can be set
     }
+    if (!schema) return std::nullopt;
     node = child;
   }
-  return false;
+  std::vector<std::string> keys;
+  for (const auto& k : schema->keys()) keys.push_back(k.name);
+  if (component) keys.push_back("name");
+  return keys;
 }
 
 }  // namespace
@@ -263,7 +272,7 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
 
 Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
   register_recipe_sections();
-  Recipe r = recipe_from_tree(config::resolve_recipe(path, overrides, declared_key), path);
+  Recipe r = recipe_from_tree(config::resolve_recipe(path, overrides, declared_keys), path);
   r.overrides = overrides;
   return r;
 }

@@ -84,7 +84,7 @@ namespace {
 
 // Module archives nest one archive per submodule; compare tensors at every level.
 bool archive_level_equal(torch::serialize::InputArchive& a, torch::serialize::InputArchive& b,
-                         const std::string& prefix, std::string* why) {
+                         const std::string& prefix, double tol, std::string* why) {
   const auto keys = a.keys();
   if (keys != b.keys()) {
     *why = prefix + ": different entries";
@@ -93,7 +93,9 @@ bool archive_level_equal(torch::serialize::InputArchive& a, torch::serialize::In
   for (const auto& k : keys) {
     torch::Tensor ta, tb;
     if (a.try_read(k, ta)) {
-      if (!b.try_read(k, tb) || !torch::equal(ta, tb)) {
+      const bool same = b.try_read(k, tb) && ta.sizes() == tb.sizes() &&
+                        (tol == 0.0 ? torch::equal(ta, tb) : (ta - tb).abs().max().item<double>() <= tol);
+      if (!same) {
         *why = prefix + k + " differs";
         return false;
       }
@@ -104,7 +106,7 @@ bool archive_level_equal(torch::serialize::InputArchive& a, torch::serialize::In
       *why = prefix + k + ": unreadable";
       return false;
     }
-    if (!archive_level_equal(sa, sb, prefix + k + ".", why)) return false;
+    if (!archive_level_equal(sa, sb, prefix + k + ".", tol, why)) return false;
   }
   return true;
 }
@@ -115,7 +117,14 @@ bool archives_equal(const std::string& a, const std::string& b, std::string* why
   torch::serialize::InputArchive ia, ib;
   ia.load_from(a);
   ib.load_from(b);
-  return archive_level_equal(ia, ib, "", why);
+  return archive_level_equal(ia, ib, "", 0.0, why);
+}
+
+bool archives_close(const std::string& a, const std::string& b, double tol, std::string* why) {
+  torch::serialize::InputArchive ia, ib;
+  ia.load_from(a);
+  ib.load_from(b);
+  return archive_level_equal(ia, ib, "", tol, why);
 }
 
 std::string source_path(const std::string& relative) { return std::string(ATTNLAB_SOURCE_DIR) + "/" + relative; }

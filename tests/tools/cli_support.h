@@ -28,6 +28,9 @@ std::vector<std::string> lines_of(const std::string& text);
 // `why` says what differs otherwise.
 bool archives_equal(const std::string& a, const std::string& b, std::string* why);
 
+// Like archives_equal, but tensors may differ by at most `tol` (absolute) element-wise.
+bool archives_close(const std::string& a, const std::string& b, double tol, std::string* why);
+
 std::string source_path(const std::string& relative);  // inside the repository
 
 }  // namespace attnlab::testing

@@ -99,3 +99,70 @@ TEST(TrainCli, QuickstartShortRunReachesItsAccuracyBand) {
 
 }  // namespace
 }  // namespace attnlab::testing
+
+namespace attnlab::testing {
+namespace {
+
+TEST(TrainCli, EpochsModeEvaluatesOncePerEpoch) {
+  // 1259 training digits in batches of 64 with drop_last: 19 steps an epoch.
+  const std::string dir = make_temp_dir("epochs");
+  const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir, "train.steps=0", "train.epochs=2",
+                              "train.batch_size=64", "train.eval_every=0"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(read_text(dir + "/summary.json"));
+  EXPECT_EQ(summary.at("steps"), 38);
+  const auto evals = records(dir, "eval");
+  ASSERT_EQ(evals.size(), 2u);
+  EXPECT_EQ(evals[0].at("step"), 19);
+  EXPECT_EQ(evals[1].at("step"), 38);
+}
+
+TEST(TrainCli, GradientAccumulationMatchesTheLargerBatch) {
+  // Two micro-batches of 8 read the same 16 examples as one batch of 16 (the order does not
+  // depend on the batch size) and average the same loss, so the weights agree to rounding.
+  // SGD, because Adam's normalisation would blow up rounding noise in gradients that are zero
+  // in exact arithmetic (the key projection's bias).
+  const std::vector<std::string> common = {"train.steps=5", "model.dropout=0.0", "train.drop_last=false",
+                                           "train.eval_every=5", "optim.name=sgd", "optim.lr=0.1"};
+  const std::string a = make_temp_dir("accum"), b = make_temp_dir("big");
+  std::vector<std::string> args = {"train", kTiny, "run_dir=" + a, "train.batch_size=8", "train.grad_accum=2"};
+  args.insert(args.end(), common.begin(), common.end());
+  ASSERT_EQ(run_attnlab(args).exit_code, 0);
+  args = {"train", kTiny, "run_dir=" + b, "train.batch_size=16"};
+  args.insert(args.end(), common.begin(), common.end());
+  ASSERT_EQ(run_attnlab(args).exit_code, 0);
+  std::string why;
+  EXPECT_TRUE(archives_close(a + "/checkpoints/step_000000005/model.pt", b + "/checkpoints/step_000000005/model.pt",
+                             1e-5, &why))
+      << why;
+  // And accumulation is not a no-op: one micro-batch of 8 per step gives other weights.
+  const std::string c = make_temp_dir("small");
+  args = {"train", kTiny, "run_dir=" + c, "train.batch_size=8"};
+  args.insert(args.end(), common.begin(), common.end());
+  ASSERT_EQ(run_attnlab(args).exit_code, 0);
+  EXPECT_FALSE(archives_close(a + "/checkpoints/step_000000005/model.pt", c + "/checkpoints/step_000000005/model.pt",
+                              1e-5, &why));
+}
+
+TEST(TrainCli, GradientNormIsClippedButLoggedUnclipped) {
+  const std::string dir = make_temp_dir("clip");
+  const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir, "train.grad_clip=0.01", "train.steps=10"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const auto& rec : records(dir, "train")) EXPECT_GT(rec.at("grad_norm").get<double>(), 0.01);
+}
+
+TEST(TrainCli, EarlyStoppingStopsAfterPatienceEvaluations) {
+  // With lr 0 nothing improves after the first evaluation.
+  const std::string dir = make_temp_dir("early");
+  const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir, "optim.lr=1e-12", "train.eval_every=5",
+                              "early_stopping.enabled=true", "early_stopping.patience=2",
+                              "early_stopping.monitor=val/loss", "early_stopping.min_delta=0.01"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(read_text(dir + "/summary.json"));
+  EXPECT_EQ(summary.at("status"), "early_stopped");
+  EXPECT_EQ(summary.at("steps"), 15);  // best at 5, no improvement at 10 and 15
+  EXPECT_NE(r.output.find("early stopping: val/loss has not improved for 2 evaluations"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attnlab::testing

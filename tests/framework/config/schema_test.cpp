@@ -222,10 +222,15 @@ TEST(ConfigSchema, UnknownComponentNameSuggestsAndListsKnownNames) {
   EXPECT_EQ(one_problem("attention: {name: mhaa}\n"),
             "q.yaml:1:19: model.attention.name: unknown attention 'mhaa' (did you mean 'mha'?); "
             "known: mha, moh");
+  // A block that names no component takes the default's name; a list element has no default.
+  Value v;
+  EXPECT_TRUE(check(v, "attention: {heads: 2}\n").empty());
+  EXPECT_EQ(v.find("attention")->find("name")->text(), "mha");
+  EXPECT_EQ(v.find("attention")->find("name")->origin().str(), "default");
   EXPECT_EQ(
-      one_problem("attention: {heads: 2}\n"),
-      "q.yaml:1:12: model.attention.name: missing required key: which attention to use; known: "
-      "mha, moh");
+      one_problem("regularizers: [{weight: 2}]\n"),
+      "q.yaml:1:16: model.regularizers.0.name: missing required key: which regularizer to use; "
+      "known: entropy");
   EXPECT_EQ(
       one_problem("attention: [mha]\n"),
       "q.yaml:1:12: model.attention: expected a attention (a name, or a map with 'name: ...'), "
