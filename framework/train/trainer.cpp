@@ -8,12 +8,10 @@
 #include <chrono>
 #include <csignal>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 
 #include "framework/checkpoint/checkpoint_store.h"
 #include "framework/errors.h"
-#include "framework/io/files.h"
 #include "framework/logging/metrics_log.h"
 #include "framework/logging/progress.h"
 #include "framework/run/experiment.h"
@@ -28,7 +26,6 @@
 namespace attnlab::train {
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 torch::Device pick_device(const std::string& want) {
@@ -92,6 +89,7 @@ class TrainingRun {
 
   int64_t total_steps_ = 0, eval_every_ = 0;
   int64_t step_ = 0;  // optimizer steps done
+  int64_t first_step_ = 0;  // step_ when this invocation started training
   int64_t skipped_ = 0, nonfinite_in_row_ = 0;
   int64_t last_checkpoint_step_ = -1, last_eval_step_ = -1;
   bool stop_early_ = false;
@@ -100,6 +98,7 @@ class TrainingRun {
   // The step's logged values.
   double loss_ = 0.0, lr_ = 0.0, norm_ = 0.0;
   std::vector<std::pair<std::string, double>> terms_;
+  EvalResult last_eval_;  // the latest evaluation (of step last_eval_step_)
 };
 
 void TrainingRun::setup() {
@@ -182,7 +181,6 @@ void TrainingRun::resume_if_any() {
   elapsed_before_ = state.at("elapsed_s").get<double>();
   log_->truncate_to(state.at("metrics_log_bytes").get<int64_t>());
   last_checkpoint_step_ = step_;
-  last_eval_step_ = step_;  // a checkpoint is written after its step's evaluation, if any
   if (ckpt->meta.value("recipe_crc32c", "") != dir_.recipe_checksum()) {
     progress_->message("warning: the recipe differs from the one " + ckpt->path +
                        " was trained with; continuing with the new one");
@@ -264,6 +262,7 @@ void TrainingRun::evaluate_and_track() {
   const EvalResult ev = evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size, *objective_,
                                  metrics_, device_);
   last_eval_step_ = step_;
+  last_eval_ = ev;
   nlohmann::json rec = {{"kind", "eval"}, {"step", step_}, {"epoch", sampler_->epoch()}};
   rec.update(ev.to_json());
   log_->write(rec);
@@ -338,12 +337,17 @@ void TrainingRun::finish(TrainResult& result) {
     result.summary = summary;
     return;
   }
-  if (last_eval_step_ != step_) evaluate_and_track();
+  if (last_eval_step_ != step_) {
+    if (step_ > first_step_) {
+      evaluate_and_track();
+    } else {
+      // Resumed a run that had already finished: report, but log nothing new.
+      last_eval_ = evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size, *objective_, metrics_, device_);
+    }
+  }
   write_checkpoint();
   summary = summary_head(result.status);
-  const EvalResult final_val = evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size,
-                                        *objective_, metrics_, device_);
-  summary["final"] = {{r_.eval.split, final_val.to_json()}};
+  summary["final"] = {{r_.eval.split, last_eval_.to_json()}};
 
   if (!r_.eval.test_split.empty()) {
     const auto test = run::split_or_error(*dataset_, r_.eval.test_split, "eval.test_split");
@@ -373,7 +377,7 @@ TrainResult TrainingRun::run() {
   TrainResult result;
   result.status = "completed";
   StopSignals signals;
-  const int64_t first_step = step_;
+  first_step_ = step_;
   while (step_ < total_steps_ && !stop_early_) {
     try {
       step_once();
@@ -391,10 +395,10 @@ TrainResult TrainingRun::run() {
                          " at step " + std::to_string(step_) + "; checkpoint saved; run the same command to resume");
       break;
     }
-    if (cfg_.stop_after_steps > 0 && step_ - first_step >= cfg_.stop_after_steps && step_ < total_steps_) {
+    if (cfg_.stop_after_steps > 0 && step_ - first_step_ >= cfg_.stop_after_steps && step_ < total_steps_) {
       write_checkpoint();
       result.status = "paused";
-      progress_->message("paused after " + std::to_string(step_ - first_step) + " steps (train.stop_after_steps) at step " +
+      progress_->message("paused after " + std::to_string(step_ - first_step_) + " steps (train.stop_after_steps) at step " +
                          std::to_string(step_) + "; checkpoint saved; run the same command to continue");
       break;
     }

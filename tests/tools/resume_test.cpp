@@ -50,6 +50,12 @@ TEST(Resume, PausedAndResumedRunEqualsStraightRun) {
   r = run_attnlab({"train", kTiny, "run_dir=" + resumed});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   expect_same_run(straight, resumed);
+
+  // Running a finished run again reports it and changes nothing.
+  r = run_attnlab({"train", kTiny, "run_dir=" + resumed});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("final test: loss"), std::string::npos) << r.output;
+  expect_same_run(straight, resumed);
 }
 
 TEST(Resume, SigtermMidEpochSavesAndResumesExactly) {
