@@ -101,18 +101,19 @@ torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const 
     parts.push_back(torch::matmul(weights, v.narrow(1, 0, h_s)));  // (B,h_s,T,d_h)
   }
   if (h_r > 0) {
-    const auto q_r = q.narrow(1, h_s, h_r), k_r = k.narrow(1, h_s, h_r), v_r = v.narrow(1, h_s, h_r);
+    const auto q_r = q.narrow(1, h_s, h_r), k_r = k.narrow(1, h_s, h_r),
+               v_r = v.narrow(1, h_s, h_r);
     const auto sel = selected.narrow(-1, h_s, h_r).transpose(1, 2);  // (B,h_r,T) bool
-    const auto counts = sel.sum(-1);                                  // (B,h_r)
+    const auto counts = sel.sum(-1);                                 // (B,h_r)
     // Compact each (example, head)'s selected query rows into slots 0..count-1 (sorting "not
     // selected" ascending puts the selected tokens first, in order); n slots cover the busiest
     // head, the rest of a shorter list is padding that is computed and then dropped.
     const int64_t n = std::max<int64_t>(counts.max().item<int64_t>(), 1);
     const auto order = std::get<1>(torch::sort(sel.logical_not().to(torch::kInt), /*stable=*/true,
                                                /*dim=*/-1, /*descending=*/false));  // (B,h_r,T)
-    const auto slots = order.narrow(-1, 0, n);                                       // (B,h_r,n)
-    const auto slot_used = torch::arange(n, counts.options()).view({1, 1, n}) <
-                           counts.unsqueeze(-1);                                   // (B,h_r,n)
+    const auto slots = order.narrow(-1, 0, n);                                      // (B,h_r,n)
+    const auto slot_used =
+        torch::arange(n, counts.options()).view({1, 1, n}) < counts.unsqueeze(-1);  // (B,h_r,n)
     const auto row_index = slots.unsqueeze(-1).expand({batch, h_r, n, d_h});        // (B,h_r,n,d_h)
     const auto q_sel = q_r.gather(2, row_index);                                    // (B,h_r,n,d_h)
     const auto scores = torch::matmul(q_sel, k_r.transpose(-2, -1)) * scale;        // (B,h_r,n,T)
@@ -154,10 +155,10 @@ AttentionOutput MixtureOfHeadsAttention::forward(const AttentionCall& call, Forw
   const auto v = split_heads(v_proj_->forward(x));
 
   const bool learned = options_.router == "learned";
-  RoutingResult routing =
-      learned ? route_learned(x, valid, wg_, wg_0_, wg_1_, h, options_.shared_heads,
-                              options_.routed_topk, is_training())
-              : route_query_norm(q, options_.shared_heads, options_.routed_topk);
+  RoutingResult routing = learned
+                              ? route_learned(x, valid, wg_, wg_0_, wg_1_, h, options_.shared_heads,
+                                              options_.routed_topk, is_training())
+                              : route_query_norm(q, options_.shared_heads, options_.routed_topk);
 
   last_skipped_ = options_.skip_unselected && routed_heads() > 0 &&
                   tap_is_inert(ctx, site, q, call.key_padding_mask);
@@ -165,14 +166,14 @@ AttentionOutput MixtureOfHeadsAttention::forward(const AttentionCall& call, Forw
                                        : dense_heads(q, k, v, call, ctx, site);  // (B,H,T,d_h)
 
   const auto gates = routing.gates.to(heads_out.scalar_type()).transpose(1, 2).unsqueeze(-1);
-  const auto gated = heads_out * gates;                                       // (B,H,T,d_h)
+  const auto gated = heads_out * gates;                                              // (B,H,T,d_h)
   const auto merged = gated.transpose(1, 2).contiguous().view({batch, t, h * d_h});  // (B,T,D)
 
   AttentionOutput output{out_proj_->forward(merged), {}};
   if (routing.balance.defined()) {
-    output.aux_losses.push_back(AuxLoss{
-        "moh_balance", routing.balance,
-        options_.balance_weight / static_cast<double>(options_.routing_layers)});
+    output.aux_losses.push_back(
+        AuxLoss{"moh_balance", routing.balance,
+                options_.balance_weight / static_cast<double>(options_.routing_layers)});
   }
 
   {

@@ -25,21 +25,21 @@ namespace attnlab::attention {
 struct MohOptions {
   int64_t d_model = 0;
   int64_t heads = 8;
-  int64_t shared_heads = 2;         // h_s: heads every token uses
-  int64_t routed_topk = 4;          // K: routed heads each token uses, of h_r = heads - h_s
-  std::string router = "learned";   // learned | query_norm
-  double dropout = 0.0;             // on the attention weights, training mode only
-  bool bias = true;                 // biases of q/k/v/out projections (routers never have one)
-  bool skip_unselected = false;     // compute only selected (token, routed head) rows; see README
-  double balance_weight = 0.01;     // objective coefficient of the load-balance loss
-  int64_t routing_layers = 1;       // the aux weight is balance_weight / routing_layers
+  int64_t shared_heads = 2;        // h_s: heads every token uses
+  int64_t routed_topk = 4;         // K: routed heads each token uses, of h_r = heads - h_s
+  std::string router = "learned";  // learned | query_norm
+  double dropout = 0.0;            // on the attention weights, training mode only
+  bool bias = true;                // biases of q/k/v/out projections (routers never have one)
+  bool skip_unselected = false;    // compute only selected (token, routed head) rows; see README
+  double balance_weight = 0.01;    // objective coefficient of the load-balance loss
+  int64_t routing_layers = 1;      // the aux weight is balance_weight / routing_layers
 };
 
 // Routing summary of the last forward, detached, over non-padded tokens.
 struct RoutingStats {
-  torch::Tensor head_usage;     // (H) float32: fraction of real tokens that used each head
-  double active_fraction = 0.0; // mean fraction of heads a real token used: (h_s + K) / H
-  int64_t tokens = 0;           // number of real tokens counted
+  torch::Tensor head_usage;      // (H) float32: fraction of real tokens that used each head
+  double active_fraction = 0.0;  // mean fraction of heads a real token used: (h_s + K) / H
+  int64_t tokens = 0;            // number of real tokens counted
 };
 
 class MixtureOfHeadsAttention : public AttentionModule {

@@ -53,9 +53,9 @@ std::vector<bool> top_k(const Vec& p, int64_t k) {
 }
 
 struct TokenRouting {
-  Vec gates;                // (H)
-  Vec probs;                // (h_r) routed probabilities (learned router)
-  std::vector<bool> chosen; // (h_r)
+  Vec gates;                 // (H)
+  Vec probs;                 // (h_r) routed probabilities (learned router)
+  std::vector<bool> chosen;  // (h_r)
 };
 
 // Routing of every token, row r = b * T + t.
@@ -103,7 +103,8 @@ std::vector<TokenRouting> route(const torch::Tensor& x, const MixtureOfHeadsAtte
     Vec routed(h_r, 0.0);
     double a1 = 1.0, a2 = 1.0;
     if (k > 0) {
-      tr.probs = softmax(Vec(routed_logits.begin() + r * h_r, routed_logits.begin() + (r + 1) * h_r));
+      tr.probs =
+          softmax(Vec(routed_logits.begin() + r * h_r, routed_logits.begin() + (r + 1) * h_r));
       tr.chosen = top_k(tr.probs, k);
       double kept = 0.0;
       for (int64_t i = 0; i < h_r; ++i) kept += tr.chosen[i] ? tr.probs[i] : 0.0;
@@ -196,7 +197,8 @@ torch::Tensor moh_reference(const torch::Tensor& x, const torch::Tensor& key_pad
         for (int64_t j = 0; j < t; ++j) total += std::exp(score[j] - top);
         for (int64_t c = 0; c < d_h; ++c) {
           double acc = 0.0;
-          for (int64_t j = 0; j < t; ++j) acc += std::exp(score[j] - top) / total * at(v, b, j, hh, c);
+          for (int64_t j = 0; j < t; ++j)
+            acc += std::exp(score[j] - top) / total * at(v, b, j, hh, c);
           merged[(b * t + i) * d + hh * d_h + c] = gate * acc;
         }
       }

@@ -27,9 +27,9 @@ struct RoutingResult {
 // Learned router. wg (C -> h_r) is defined iff K > 0; wg_0 (C -> 2) iff K > 0 and h_s > 0; wg_1
 // (C -> h_s) iff h_s > 1. `with_balance` asks for l_aux (a K > 0 layer only).
 RoutingResult route_learned(const torch::Tensor& x, const torch::Tensor& valid,
-                            torch::nn::Linear wg, torch::nn::Linear wg_0,
-                            torch::nn::Linear wg_1, int64_t heads, int64_t shared_heads,
-                            int64_t routed_topk, bool with_balance);
+                            torch::nn::Linear wg, torch::nn::Linear wg_0, torch::nn::Linear wg_1,
+                            int64_t heads, int64_t shared_heads, int64_t routed_topk,
+                            bool with_balance);
 
 // Parameter-free query-norm router; gradients do not flow through the binary gates.
 RoutingResult route_query_norm(const torch::Tensor& q, int64_t shared_heads, int64_t routed_topk);

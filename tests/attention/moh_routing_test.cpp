@@ -1,5 +1,5 @@
-// MoH routing: the load-balance loss (moh_mega.md §1.3, §5.5), the query-norm router (§1.4, §5.7)
-// and the routing statistics the framework logs.
+// MoH routing: the load-balance loss (moh_mega.md §1.3, §5.5), the query-norm router (§1.4,
+// §5.7) and the routing statistics the framework logs.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -40,8 +40,8 @@ TEST(MohBalance, EqualsTheFormulaOverRealTokens) {
   EXPECT_NEAR(aux[0].value.item<double>(), moh_reference_balance(x, mask, *moh), 1e-12);
   // Padded tokens are not counted: filling them with anything leaves l_aux unchanged...
   const auto x2 = torch::where(mask.unsqueeze(-1), 50.0 * torch::randn_like(x), x);
-  EXPECT_NEAR(run(*moh, x2, mask).aux_losses[0].value.item<double>(),
-              aux[0].value.item<double>(), 1e-12);
+  EXPECT_NEAR(run(*moh, x2, mask).aux_losses[0].value.item<double>(), aux[0].value.item<double>(),
+              1e-12);
   // ... while counting them would give a different value (the check has teeth).
   EXPECT_GT(std::abs(moh_reference_balance(x, {}, *moh) - aux[0].value.item<double>()), 1e-6);
 }
@@ -78,7 +78,8 @@ TEST(MohBalance, GradientFlowsOnlyThroughRouterProbabilities) {
   run(*moh, x, mask).aux_losses.at(0).value.backward();
   for (const auto& p : moh->named_parameters()) {
     const bool expect_grad = p.key() == "wg.weight";
-    const bool has_grad = p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0;
+    const bool has_grad =
+        p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0;
     EXPECT_EQ(has_grad, expect_grad) << p.key();
   }
   const auto loss = [&] { return run(*moh, x, mask).aux_losses.at(0).value; };
@@ -87,15 +88,15 @@ TEST(MohBalance, GradientFlowsOnlyThroughRouterProbabilities) {
   EXPECT_LT(r.max_abs_error, 1e-8);
   // Written out: dl/dW_r = d(h_r sum_i P_i f_i)/dW_r with f held fixed.
   moh->wg()->weight.mutable_grad() = torch::Tensor();
-  const auto probs = torch::softmax(moh->wg()->forward(x.detach()), -1);  // (B,T,h_r)
+  const auto probs = torch::softmax(moh->wg()->forward(x.detach()), -1);   // (B,T,h_r)
   const auto valid = mask.logical_not().unsqueeze(-1).to(torch::kDouble);  // (B,T,1)
   const auto chosen = moh->last_routing().selected.narrow(-1, 1, 3).to(torch::kDouble);
   const auto count = valid.sum();
   const auto mean_prob = (probs * valid).reshape({-1, 3}).sum(0) / count;  // P (h_r)
-  const auto fraction = (chosen * valid).reshape({-1, 3}).sum(0) / count;   // f (h_r)
+  const auto fraction = (chosen * valid).reshape({-1, 3}).sum(0) / count;  // f (h_r)
   const auto manual = 3.0 * (mean_prob * fraction).sum();
-  const auto grad_manual = torch::autograd::grad(torch::autograd::variable_list{manual},
-                                                 torch::autograd::variable_list{moh->wg()->weight})[0];
+  const auto grad_manual = torch::autograd::grad(
+      torch::autograd::variable_list{manual}, torch::autograd::variable_list{moh->wg()->weight})[0];
   loss().backward();
   EXPECT_LT(max_abs_diff(moh->wg()->weight.grad(), grad_manual), 1e-12);
 }
@@ -110,7 +111,7 @@ TEST(MohQueryNorm, BinaryGatesOnTheLargestQueryNorms) {
   EXPECT_TRUE(torch::equal(gates.narrow(-1, 0, 2), torch::ones({2, 7, 2}, torch::kDouble)));
   // The selected routed heads are those with the largest ||q_i||.
   const auto q = moh->q_proj()->forward(x).detach().view({2, 7, 8, 4});  // (B,T,H,d_h)
-  const auto norms = q.narrow(2, 2, 6).norm(2, -1);                       // (B,T,h_r)
+  const auto norms = q.narrow(2, 2, 6).norm(2, -1);                      // (B,T,h_r)
   const auto top = std::get<1>(norms.topk(3, -1));
   const auto expected = torch::zeros_like(norms).scatter(-1, top, 1.0);
   EXPECT_TRUE(torch::equal(gates.narrow(-1, 2, 6), expected));
@@ -127,7 +128,7 @@ TEST(MohStats, UsageOverRealTokens) {
   EXPECT_EQ(stats.tokens, 8);
   ASSERT_EQ(stats.head_usage.sizes(), (std::vector<int64_t>{8}));
   EXPECT_FALSE(stats.head_usage.requires_grad());
-  const auto selected = moh->last_routing().selected.to(torch::kFloat);  // (B,T,H)
+  const auto selected = moh->last_routing().selected.to(torch::kFloat);         // (B,T,H)
   const auto real = torch::cat({selected[0], selected[1].narrow(0, 0, 2)}, 0);  // (8,H)
   EXPECT_LT(max_abs_diff(stats.head_usage, real.mean(0)), 1e-6);
   EXPECT_LT(max_abs_diff(stats.head_usage.narrow(0, 0, 2), torch::ones({2})), 1e-7);

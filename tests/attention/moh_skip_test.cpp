@@ -20,8 +20,8 @@ using testing::moh_options;
 using testing::padding_from_lengths;
 
 // A dense module and a skip module with identical weights.
-std::pair<std::shared_ptr<MixtureOfHeadsAttention>, std::shared_ptr<MixtureOfHeadsAttention>>
-twins(MohOptions options, torch::Dtype dtype, uint64_t seed) {
+std::pair<std::shared_ptr<MixtureOfHeadsAttention>, std::shared_ptr<MixtureOfHeadsAttention>> twins(
+    MohOptions options, torch::Dtype dtype, uint64_t seed) {
   options.skip_unselected = false;
   auto dense = make_moh(options, dtype, seed);
   options.skip_unselected = true;
@@ -77,16 +77,15 @@ TEST_P(MohSkip, EqualsDenseWithGradients) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    OddLengths, MohSkip,
-    ::testing::Combine(::testing::Values<int64_t>(1, 7, 33), ::testing::Bool(), ::testing::Bool(),
-                       ::testing::Range<size_t>(0, 3)),
-    [](const auto& info) {
-      return "T" + std::to_string(std::get<0>(info.param)) +
-             (std::get<1>(info.param) ? "_padded" : "_full") +
-             (std::get<2>(info.param) ? "_causal" : "_bidir") + "_config" +
-             std::to_string(std::get<3>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(OddLengths, MohSkip,
+                         ::testing::Combine(::testing::Values<int64_t>(1, 7, 33), ::testing::Bool(),
+                                            ::testing::Bool(), ::testing::Range<size_t>(0, 3)),
+                         [](const auto& info) {
+                           return "T" + std::to_string(std::get<0>(info.param)) +
+                                  (std::get<1>(info.param) ? "_padded" : "_full") +
+                                  (std::get<2>(info.param) ? "_causal" : "_bidir") + "_config" +
+                                  std::to_string(std::get<3>(info.param));
+                         });
 
 TEST(MohSkip, Float32EqualsDense) {
   auto [dense, skip] = twins(moh_options(32, 8, 2, 3), torch::kFloat, 41);

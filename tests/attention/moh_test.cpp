@@ -30,15 +30,17 @@ AttentionOutput run(MixtureOfHeadsAttention& moh, const torch::Tensor& x, const 
 
 // (T, padded, causal, config): configs cover h_s in {0, 1, >1}, K < h_r and K = h_r, both routers.
 const std::vector<MohOptions>& configs() {
-  static const std::vector<MohOptions> all = {
-      moh_options(16, 4, 1, 2),  moh_options(16, 4, 0, 2),  moh_options(24, 6, 2, 3),
-      moh_options(16, 4, 2, 2),  moh_options(16, 4, 4, 0),  moh_options(16, 4, 1, 2, "query_norm"),
-      moh_options(24, 6, 2, 1, "query_norm")};
+  static const std::vector<MohOptions> all = {moh_options(16, 4, 1, 2),
+                                              moh_options(16, 4, 0, 2),
+                                              moh_options(24, 6, 2, 3),
+                                              moh_options(16, 4, 2, 2),
+                                              moh_options(16, 4, 4, 0),
+                                              moh_options(16, 4, 1, 2, "query_norm"),
+                                              moh_options(24, 6, 2, 1, "query_norm")};
   return all;
 }
 
-class MohVsReference
-    : public ::testing::TestWithParam<std::tuple<int64_t, bool, bool, size_t>> {};
+class MohVsReference : public ::testing::TestWithParam<std::tuple<int64_t, bool, bool, size_t>> {};
 
 TEST_P(MohVsReference, Float64MatchesLoops) {
   const auto [t, padded, causal, config] = GetParam();
@@ -52,16 +54,15 @@ TEST_P(MohVsReference, Float64MatchesLoops) {
   EXPECT_LT(max_abs_diff(out, moh_reference(x, mask, causal, *moh)), 1e-12);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    OddLengths, MohVsReference,
-    ::testing::Combine(::testing::Values<int64_t>(1, 7, 33), ::testing::Bool(), ::testing::Bool(),
-                       ::testing::Range<size_t>(0, 7)),
-    [](const auto& info) {
-      return "T" + std::to_string(std::get<0>(info.param)) +
-             (std::get<1>(info.param) ? "_padded" : "_full") +
-             (std::get<2>(info.param) ? "_causal" : "_bidir") + "_config" +
-             std::to_string(std::get<3>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(OddLengths, MohVsReference,
+                         ::testing::Combine(::testing::Values<int64_t>(1, 7, 33), ::testing::Bool(),
+                                            ::testing::Bool(), ::testing::Range<size_t>(0, 7)),
+                         [](const auto& info) {
+                           return "T" + std::to_string(std::get<0>(info.param)) +
+                                  (std::get<1>(info.param) ? "_padded" : "_full") +
+                                  (std::get<2>(info.param) ? "_causal" : "_bidir") + "_config" +
+                                  std::to_string(std::get<3>(info.param));
+                         });
 
 TEST(Moh, Float32MatchesReference) {
   auto moh = make_moh(moh_options(16, 4, 1, 2), torch::kFloat, 7);
@@ -89,17 +90,17 @@ TEST(Moh, AllSharedWithZeroRouterIsMha) {
   (a * probe).sum().backward();
   (b * probe).sum().backward();
   for (const char* name : {"q_proj.weight", "k_proj.weight", "v_proj.weight", "out_proj.bias"}) {
-    EXPECT_LT(max_abs_diff(moh->named_parameters()[name].grad(),
-                           mha->named_parameters()[name].grad()),
-              1e-12)
+    EXPECT_LT(
+        max_abs_diff(moh->named_parameters()[name].grad(), mha->named_parameters()[name].grad()),
+        1e-12)
         << name;
   }
 }
 
 // §5.2: all routed heads active with zero routers -> every gate K/K, h_s/h_s, 2/2 = 1 -> MHA.
 TEST(Moh, AllRoutedWithZeroRoutersIsMha) {
-  for (const auto& options : {moh_options(16, 4, 0, 4), moh_options(16, 4, 2, 2),
-                              moh_options(16, 4, 1, 3)}) {
+  for (const auto& options :
+       {moh_options(16, 4, 0, 4), moh_options(16, 4, 2, 2), moh_options(16, 4, 1, 3)}) {
     auto moh = make_moh(options, torch::kDouble, 5);
     testing::zero_router(moh->wg());
     testing::zero_router(moh->wg_0());
@@ -129,7 +130,7 @@ TEST(Moh, GateSums) {
   auto moh = make_moh(moh_options(32, 8, 3, 3), torch::kDouble, 11);
   const auto x = torch::randn({2, 10, 32}, torch::kDouble);
   run(*moh, x, {}, false);
-  const auto gates = moh->last_routing().gates;  // (B,T,H)
+  const auto gates = moh->last_routing().gates;                                   // (B,T,H)
   const auto alpha = torch::softmax(moh->wg_0()->forward(x), -1).detach() * 2.0;  // (B,T,2)
   const auto shared = gates.narrow(-1, 0, 3), routed = gates.narrow(-1, 3, 5);
   EXPECT_LT(max_abs_diff(shared.sum(-1), alpha.select(-1, 0) * 3.0), 1e-12);
@@ -160,9 +161,9 @@ TEST(Moh, ParametersExistUnderTheCodesConditions) {
     for (const auto& p : MixtureOfHeadsAttention(o).named_parameters()) out.push_back(p.key());
     return out;
   };
-  const std::vector<std::string> projections = {
-      "q_proj.weight", "q_proj.bias",   "k_proj.weight",  "k_proj.bias",
-      "v_proj.weight", "v_proj.bias",   "out_proj.weight", "out_proj.bias"};
+  const std::vector<std::string> projections = {"q_proj.weight",   "q_proj.bias",   "k_proj.weight",
+                                                "k_proj.bias",     "v_proj.weight", "v_proj.bias",
+                                                "out_proj.weight", "out_proj.bias"};
   auto with = [&](std::vector<std::string> extra) {
     auto all = projections;
     all.insert(all.end(), extra.begin(), extra.end());
@@ -191,9 +192,9 @@ TEST(Moh, PaddedPositionsDoNotChangeValidOutputs) {
     const auto a = run(*moh, x, mask, causal).out;
     const auto b = run(*moh, x2, mask, causal).out;
     EXPECT_LT(max_abs_diff(a.masked_select(valid), b.masked_select(valid)), 1e-12);
-    EXPECT_GT(max_abs_diff(a.masked_select(valid.logical_not()),
-                           b.masked_select(valid.logical_not())),
-              1e-3);
+    EXPECT_GT(
+        max_abs_diff(a.masked_select(valid.logical_not()), b.masked_select(valid.logical_not())),
+        1e-3);
   }
 }
 
