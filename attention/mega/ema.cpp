@@ -18,8 +18,8 @@ torch::ScalarType compute_dtype(const torch::Tensor& x) {
 // of length n >= N + Lk - 1, returning samples [start, start + count) of the full result.
 torch::Tensor fft_convolve(const torch::Tensor& x, const torch::Tensor& k, int64_t n, int64_t start,
                            int64_t count) {
-  const auto x_f = torch::fft::rfft(x, n, -1);  // (B, D, n/2+1)
-  const auto k_f = torch::fft::rfft(k, n, -1);  // (D, n/2+1)
+  const auto x_f = torch::fft::rfft(x, n, -1);                          // (B, D, n/2+1)
+  const auto k_f = torch::fft::rfft(k, n, -1);                          // (D, n/2+1)
   return torch::fft::irfft(x_f * k_f, n, -1).narrow(-1, start, count);  // (B, D, count)
 }
 
@@ -47,21 +47,20 @@ MultiHeadEmaImpl::MultiHeadEmaImpl(const EmaOptions& options) : options_(options
 }
 
 std::pair<torch::Tensor, torch::Tensor> MultiHeadEmaImpl::coefficients() const {
-  const auto p = torch::sigmoid(delta_);                  // (kD,h,1)
-  const auto q = 1.0 - p * torch::sigmoid(alpha_);        // (kD,h,1)
+  const auto p = torch::sigmoid(delta_);            // (kD,h,1)
+  const auto q = 1.0 - p * torch::sigmoid(alpha_);  // (kD,h,1)
   return {p, q};
 }
 
 torch::Tensor MultiHeadEmaImpl::kernel(int64_t length) const {
   TORCH_CHECK(length >= 1, "mega ema: kernel length must be >= 1 (got ", length, ")");
-  const int64_t taps =
-      options_.truncation > 0 ? std::min(options_.truncation, length) : length;
+  const int64_t taps = options_.truncation > 0 ? std::min(options_.truncation, length) : length;
   const auto [p, q] = coefficients();
   // q^l as exp(l log q) (a Vandermonde row per (d, n)), never a cumulative product.
   const auto vander =
       torch::arange(taps, p.options()).view({1, 1, taps}) * torch::log(q);  // (kD,h,Lk)
-  const auto terms = (p * beta_) * torch::exp(vander);                        // (kD,h,Lk)
-  return torch::einsum("dnl,dn->dl", {terms, gamma_ * scale_});               // (kD,Lk)
+  const auto terms = (p * beta_) * torch::exp(vander);                      // (kD,h,Lk)
+  return torch::einsum("dnl,dn->dl", {terms, gamma_ * scale_});             // (kD,Lk)
 }
 
 torch::Tensor MultiHeadEmaImpl::prepare_input(const torch::Tensor& x,
@@ -86,7 +85,7 @@ torch::Tensor MultiHeadEmaImpl::moving_average(const torch::Tensor& x,
                                                bool causal) const {
   const auto xin = prepare_input(x, key_padding_mask);  // (B,D,T)
   const int64_t t = xin.size(2), d = options_.d_model;
-  const auto k = kernel(t).to(xin.scalar_type());      // (kD,Lk)
+  const auto k = kernel(t).to(xin.scalar_type());  // (kD,Lk)
   const int64_t taps = k.size(1);
   torch::Tensor y;  // (B,D,T)
   if (!options_.bidirectional || causal) {
@@ -94,10 +93,10 @@ torch::Tensor MultiHeadEmaImpl::moving_average(const torch::Tensor& x,
   } else {
     // One kernel of length 2Lk-1 = [reverse(K2) | K1] (K1[0] and K2[0] overlap at index Lk-1),
     // applied to x left-padded by Lk-1; output t sits at index t + 2Lk-2 of the full convolution.
-    const auto k1 = k.narrow(0, 0, d), k2 = k.narrow(0, d, d);                       // (D,Lk)
+    const auto k1 = k.narrow(0, 0, d), k2 = k.narrow(0, d, d);  // (D,Lk)
     const auto both = torch::constant_pad_nd(k1, {taps - 1, 0}) +
-                      torch::constant_pad_nd(k2.flip({-1}), {0, taps - 1});           // (D,2Lk-1)
-    const auto padded = torch::constant_pad_nd(xin, {taps - 1, 0});                  // (B,D,T+Lk-1)
+                      torch::constant_pad_nd(k2.flip({-1}), {0, taps - 1});  // (D,2Lk-1)
+    const auto padded = torch::constant_pad_nd(xin, {taps - 1, 0});          // (B,D,T+Lk-1)
     const int64_t n = 2 * (t + taps - 1);
     y = fft_convolve(padded, both, n, 2 * taps - 2, t);
   }
@@ -120,11 +119,15 @@ EmaStreamOutput MultiHeadEmaImpl::moving_average_stream(const torch::Tensor& x,
   auto [p, q] = coefficients();
   p = p.narrow(0, 0, d).to(dtype);  // forward rows, (D,h,1)
   q = q.narrow(0, 0, d).to(dtype);
-  const auto beta = beta_.narrow(0, 0, d).to(dtype);                              // (D,h,1)
-  const auto eta = (gamma_.narrow(0, 0, d) * scale_).to(dtype);                   // (D,h)
-  const auto log_q = torch::log(q);                                               // (D,h,1)
-  auto y = fft_convolve(xin, torch::einsum("dnl,dn->dl", {p * beta * torch::exp(
-      torch::arange(t, xin.options()).view({1, 1, t}) * log_q), eta}), 2 * t, 0, t);  // (B,D,T)
+  const auto beta = beta_.narrow(0, 0, d).to(dtype);             // (D,h,1)
+  const auto eta = (gamma_.narrow(0, 0, d) * scale_).to(dtype);  // (D,h)
+  const auto log_q = torch::log(q);                              // (D,h,1)
+  auto y = fft_convolve(
+      xin,
+      torch::einsum(
+          "dnl,dn->dl",
+          {p * beta * torch::exp(torch::arange(t, xin.options()).view({1, 1, t}) * log_q), eta}),
+      2 * t, 0, t);  // (B,D,T)
 
   // Last state of this chunk: s_{T-1} = sum_j p beta q^{T-1-j} x_j  (+ q^T h_prev).
   const auto back_powers =

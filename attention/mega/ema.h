@@ -95,7 +95,6 @@ struct EmaReference {
   torch::Tensor last_state;
 };
 EmaReference ema_reference(const torch::Tensor& x, const torch::Tensor& key_padding_mask,
-                           bool causal, const MultiHeadEmaImpl& ema,
-                           const torch::Tensor& h0 = {});
+                           bool causal, const MultiHeadEmaImpl& ema, const torch::Tensor& h0 = {});
 
 }  // namespace attnlab::attention

@@ -16,12 +16,11 @@ void check_options(const MegaOptions& o) {
   TORCH_CHECK(o.v_dim >= 0, "mega: v_dim must be >= 0 (0 = 2 * d_model), got ", o.v_dim);
   TORCH_CHECK(o.ema_dim > 0, "mega: ema_dim must be positive (got ", o.ema_dim, ")");
   TORCH_CHECK(o.truncation >= 0, "mega: truncation must be >= 0 (0 = none), got ", o.truncation);
-  TORCH_CHECK(o.attention_fn == "softmax" || o.attention_fn == "laplace" ||
-                  o.attention_fn == "relu2",
-              "mega: unknown attention_fn '", o.attention_fn,
-              "' (expected softmax | laplace | relu2)");
-  TORCH_CHECK(o.rel_pos == "simple" || o.rel_pos == "rotary", "mega: unknown rel_pos '",
-              o.rel_pos, "' (expected simple | rotary)");
+  TORCH_CHECK(
+      o.attention_fn == "softmax" || o.attention_fn == "laplace" || o.attention_fn == "relu2",
+      "mega: unknown attention_fn '", o.attention_fn, "' (expected softmax | laplace | relu2)");
+  TORCH_CHECK(o.rel_pos == "simple" || o.rel_pos == "rotary", "mega: unknown rel_pos '", o.rel_pos,
+              "' (expected simple | rotary)");
   TORCH_CHECK(o.max_positions > 0, "mega: max_positions must be positive (got ", o.max_positions,
               ")");
   TORCH_CHECK(o.chunk_size == -1 || o.chunk_size > 0,
@@ -61,9 +60,8 @@ MegaAttention::MegaAttention(const MegaOptions& options) : options_(options) {
   v_dim_ = options.v_dim > 0 ? options.v_dim : 2 * d;
   // Parameter names follow fairseq (`move` is its name for the EMA) so weights map one to one.
   norm_ = register_module("norm", SequenceNorm(options.norm, d));
-  move_ = register_module(
-      "move", MultiHeadEma(EmaOptions{d, options.ema_dim, options.bidirectional,
-                                      options.truncation}));
+  move_ = register_module("move", MultiHeadEma(EmaOptions{d, options.ema_dim, options.bidirectional,
+                                                          options.truncation}));
   v_proj_ = register_module("v_proj", make_linear(d, v_dim_));
   mx_proj_ = register_module("mx_proj", make_linear(d, 2 * d + z + v_dim_));
   h_proj_ = register_module("h_proj", make_linear(v_dim_, d));
@@ -102,20 +100,20 @@ AttentionOutput MegaAttention::forward(const AttentionCall& call, ForwardContext
   const auto x_hat = options_.prenorm ? norm_->forward(x, mask) : x;  // (B,T,D)
   // V comes from the normalised input, not from the EMA output (as in the code).
   const auto v = torch::silu(v_proj_->forward(x_hat));  // (B,T,v)
-  auto mx = move_->forward(x_hat, mask, call.causal);    // (B,T,D)
+  auto mx = move_->forward(x_hat, mask, call.causal);   // (B,T,D)
   mx = torch::dropout(mx, options_.dropout, is_training());
 
   const auto base = mx_proj_->forward(mx);  // (B,T,2D+z+v) = [u | z | r | hx]
   const auto u = torch::sigmoid(base.narrow(-1, 0, d));
   const auto zr = torch::silu(base.narrow(-1, d, z + v_dim_));
-  const auto zs = zr.narrow(-1, 0, z);       // (B,T,z)
-  const auto r = zr.narrow(-1, z, v_dim_);   // (B,T,v) reset gate
+  const auto zs = zr.narrow(-1, 0, z);      // (B,T,z)
+  const auto r = zr.narrow(-1, z, v_dim_);  // (B,T,v) reset gate
   const auto hx = base.narrow(-1, d + z + v_dim_, d);
-  const auto qk = zs.unsqueeze(2) * gamma_ + beta_;  // (B,T,1,z) * (2,z) -> (B,T,2,z)
+  const auto qk = zs.unsqueeze(2) * gamma_ + beta_;     // (B,T,1,z) * (2,z) -> (B,T,2,z)
   const auto q = qk.select(2, 0), k = qk.select(2, 1);  // (B,T,z) each
 
   const auto attended = attend(q, k, v, mask, call.causal, ctx, site);  // (B,T,v)
-  auto h = torch::silu(hx + h_proj_->forward(attended * r));             // (B,T,D)
+  auto h = torch::silu(hx + h_proj_->forward(attended * r));            // (B,T,D)
   h = torch::dropout(h, options_.dropout, is_training());
   auto out = x + u * (h - x);  // phi * H + (1 - phi) * X
   if (!options_.prenorm) out = norm_->forward(out, mask);
@@ -140,12 +138,12 @@ torch::Tensor MegaAttention::attend(const torch::Tensor& q, const torch::Tensor&
     const auto head = mask.defined() ? mask : torch::zeros({b, t}, bool_opts);
     mask = torch::cat({head, torch::ones({b, pad}, bool_opts)}, 1);  // (B,T+pad)
   }
-  const auto qc = pad_time(q).reshape({b * chunks, 1, c, z});    // (B*nc,1,c,z)
-  const auto kc = pad_time(k).reshape({b * chunks, 1, c, z});    // (B*nc,1,c,z)
-  auto vc = pad_time(v).reshape({b * chunks, 1, c, vd});         // (B*nc,1,c,v)
+  const auto qc = pad_time(q).reshape({b * chunks, 1, c, z});                 // (B*nc,1,c,z)
+  const auto kc = pad_time(k).reshape({b * chunks, 1, c, z});                 // (B*nc,1,c,z)
+  auto vc = pad_time(v).reshape({b * chunks, 1, c, vd});                      // (B*nc,1,c,v)
   const auto mask_c = mask.defined() ? mask.reshape({b * chunks, c}) : mask;  // (B*nc,c)
-  const auto masked = attention_key_mask(mask_c, causal, c, c, q.device());  // (B*nc|1,1,c,c)
-  const auto bias = relative_bias(c).to(q.scalar_type());                    // (c,c)
+  const auto masked = attention_key_mask(mask_c, causal, c, c, q.device());   // (B*nc|1,1,c,c)
+  const auto bias = relative_bias(c).to(q.scalar_type());                     // (c,c)
 
   torch::Tensor scores;  // (B*nc,1,c,c)
   const bool softmax = options_.attention_fn == "softmax";
@@ -156,7 +154,9 @@ torch::Tensor MegaAttention::attend(const torch::Tensor& q, const torch::Tensor&
     // keys keeps the score scale independent of the length.
     torch::Tensor visible;
     if (masked.defined()) {
-      visible = torch::logical_not(masked).sum(-1, /*keepdim=*/true).to(q.scalar_type())
+      visible = torch::logical_not(masked)
+                    .sum(-1, /*keepdim=*/true)
+                    .to(q.scalar_type())
                     .clamp_min(1.0);  // (B*nc|1,1,c,1)
     } else {
       visible = torch::full({1}, static_cast<double>(c), q.options());
@@ -176,7 +176,7 @@ torch::Tensor MegaAttention::attend(const torch::Tensor& q, const torch::Tensor&
   weights = torch::dropout(weights, options_.attention_dropout, is_training());
   vc = torch::dropout(vc, options_.hidden_dropout, is_training());
 
-  const auto h = torch::matmul(weights, vc);  // (B*nc,1,c,v)
+  const auto h = torch::matmul(weights, vc);            // (B*nc,1,c,v)
   return h.reshape({b, padded_t, vd}).narrow(1, 0, t);  // (B,T,v)
 }
 

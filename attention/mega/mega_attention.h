@@ -37,9 +37,9 @@ namespace attnlab::attention {
 
 struct MegaOptions {
   int64_t d_model = 0;
-  int64_t z_dim = 64;   // shared representation (q, k) dimension
-  int64_t v_dim = 0;    // 0: 2 * d_model (hidden dimension of the values)
-  int64_t ema_dim = 16; // n (h in the notes)
+  int64_t z_dim = 64;    // shared representation (q, k) dimension
+  int64_t v_dim = 0;     // 0: 2 * d_model (hidden dimension of the values)
+  int64_t ema_dim = 16;  // n (h in the notes)
   bool bidirectional = true;
   int64_t truncation = 0;                // 0: none
   std::string attention_fn = "softmax";  // softmax | laplace | relu2

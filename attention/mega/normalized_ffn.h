@@ -16,10 +16,10 @@ namespace attnlab::attention {
 
 struct NormalizedFFNOptions {
   int64_t d_model = 0;
-  int64_t hidden_dim = 0;        // 0: 2 * d_model
-  double dropout = 0.0;          // on the layer's output, before the residual
-  double hidden_dropout = 0.0;   // on the SiLU activations
-  std::string norm = "layer";    // layer | scale | rms | batch
+  int64_t hidden_dim = 0;       // 0: 2 * d_model
+  double dropout = 0.0;         // on the layer's output, before the residual
+  double hidden_dropout = 0.0;  // on the SiLU activations
+  std::string norm = "layer";   // layer | scale | rms | batch
   bool prenorm = true;
 };
 

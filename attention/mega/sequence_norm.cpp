@@ -50,8 +50,9 @@ torch::Tensor SequenceNormImpl::batch_norm(const torch::Tensor& x,
       keep = torch::ones({x.size(0), x.size(1), 1}, x.options());
     }
     const auto count = keep.sum();  // number of valid tokens, a 0-dim tensor (no host sync)
-    mean = (x * keep).sum(torch::IntArrayRef{0, 1}) / count.clamp_min(1.0);                       // (D)
-    var = ((x - mean).pow(2) * keep).sum(torch::IntArrayRef{0, 1}) / count.clamp_min(1.0);      // (D), biased
+    mean = (x * keep).sum(torch::IntArrayRef{0, 1}) / count.clamp_min(1.0);  // (D)
+    var = ((x - mean).pow(2) * keep).sum(torch::IntArrayRef{0, 1}) /
+          count.clamp_min(1.0);  // (D), biased
     {
       // Running estimates as torch's BatchNorm: unbiased variance, exponential average.
       torch::NoGradGuard no_grad;

@@ -1,11 +1,11 @@
-// Mega's sequence norms (fairseq `SequenceNorm`, notes §2.3), one interface for four kinds, applied
-// to x (B, T, D) with an optional key padding mask (B, T) bool, true = padding:
+// Mega's sequence norms (fairseq `SequenceNorm`, notes §2.3), one interface for four kinds,
+// applied to x (B, T, D) with an optional key padding mask (B, T) bool, true = padding:
 //   layer: (x - mean_D(x)) / sqrt(var_D(x) + eps) * weight + bias        per token, over D
 //   scale: scalar * x / sqrt(mean_D(x^2) + eps)                         per token, one scalar g
 //   rms:   weight * x / sqrt(mean_D(x^2) + eps)                         per token, weight (D)
 //   batch: (x - mu_d) / sqrt(var_d + eps) * weight + bias               mu, var per channel d over
-//          the NON-PADDED tokens of the batch in training mode (fairseq's BatchNorm1d counts padding
-//          too; here padding never moves the statistics), running estimates in eval mode.
+//          the NON-PADDED tokens of the batch in training mode (fairseq's BatchNorm1d counts
+//          padding too; here padding never moves the statistics), running estimates in eval mode.
 // eps = 1e-5 for all kinds (what SequenceNorm passes). Parameters (fairseq names):
 //   layer: weight (D) = 1, bias (D) = 0;  scale: scalar (1) = 1;  rms: weight (D) = 1;
 //   batch: weight (D) = 1, bias (D) = 0, buffers running_mean (D) = 0, running_var (D) = 1.

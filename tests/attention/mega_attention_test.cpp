@@ -2,13 +2,14 @@
 // chunking == per-chunk recomputation (c = T, c | T, c not dividing T), causality, padding
 // invariance, relative-bias structure, attention-function properties, the context tap, gradients
 // by central differences, option errors.
+#include "attention/mega/mega_attention.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <string>
 
 #include "attention/gradcheck.h"
-#include "attention/mega/mega_attention.h"
 #include "attention/mega_test_util.h"
 
 namespace attnlab::attention {
@@ -28,7 +29,8 @@ MegaOptions small_options(const std::string& fn = "softmax", int64_t chunk = -1)
   return o;
 }
 
-std::shared_ptr<MegaAttention> make_mega(const MegaOptions& o, torch::Dtype dtype = torch::kDouble) {
+std::shared_ptr<MegaAttention> make_mega(const MegaOptions& o,
+                                         torch::Dtype dtype = torch::kDouble) {
   torch::manual_seed(11);
   auto m = std::make_shared<MegaAttention>(o);
   testing::mega_randomize(*m);
@@ -222,18 +224,22 @@ TEST(MegaAttention, ContextTapShapesGradPerturbationAndSoftmaxRows) {
     const auto y = m->forward(AttentionCall{x, mask, false}, ctx, "layer0").out;
     const auto& s = ctx.scores().at("layer0");
     const auto& w = ctx.weights().at("layer0");
-    const auto expected = chunk > 0 ? std::vector<int64_t>{2 * 3, 1, 4, 4}
-                                    : std::vector<int64_t>{2, 1, 10, 10};
+    const auto expected =
+        chunk > 0 ? std::vector<int64_t>{2 * 3, 1, 4, 4} : std::vector<int64_t>{2, 1, 10, 10};
     EXPECT_EQ(s.sizes(), torch::IntArrayRef(expected));
     EXPECT_EQ(w.sizes(), torch::IntArrayRef(expected));
     EXPECT_EQ(ctx.masks().at("layer0").size(0), expected[0]);
     EXPECT_TRUE(s.requires_grad());
-    // Rows of valid queries sum to 1 (in-module chunk padding makes example rows of the last
-    // chunk partly padding: keys only; queries there still see their chunk's real keys).
-    const auto sums = w.sum(-1);  // (B*nc,1,c)
-    const auto key_mask = ctx.masks().at("layer0");  // (B*nc,c)
+    // Every row of a chunk holding at least one real key sums to 1 (only all-padding chunks,
+    // here the last chunk of example 1 after in-module padding, have all-zero rows).
+    const auto sums = w.sum(-1);                              // (B*nc,1,c)
+    const auto key_mask = ctx.masks().at("layer0");           // (B*nc,c)
     const auto alive = torch::logical_not(key_mask.all(-1));  // chunks with any real key
     EXPECT_LT((sums.squeeze(1).index({alive}) - 1.0).abs().max().item<double>(), 1e-12);
+    EXPECT_EQ(alive.logical_not().sum().item<int64_t>(), chunk > 0 ? 1 : 0);
+    if (chunk > 0) {
+      EXPECT_EQ(w[5].abs().sum().item<double>(), 0.0);  // the all-padding chunk
+    }
     EXPECT_TRUE(torch::autograd::grad({y.sum()}, {s}, {}, true, false, true)[0].defined());
     // A perturbation of the scores changes the output.
     ForwardContext ctx2;

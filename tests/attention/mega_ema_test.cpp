@@ -159,7 +159,9 @@ TEST(MegaEma, PaddedInputsAreZeroedBeforeTheConvolution) {
 TEST(MegaEma, GradientsMatchFiniteDifferences) {
   auto ema = make_ema(2, 2, true, 0);
   const auto x = torch::randn({2, 5, 2}, torch::kDouble).requires_grad_(true);
-  const auto loss = [&] { return (ema->forward(x, {}, false) * torch::arange(20, torch::kDouble).view({2, 5, 2})).sum(); };
+  const auto loss = [&] {
+    return (ema->forward(x, {}, false) * torch::arange(20, torch::kDouble).view({2, 5, 2})).sum();
+  };
   for (const auto& param : ema->parameters()) {
     const auto r = testing::gradcheck(loss, param);
     EXPECT_LT(r.max_abs_error, 1e-6 * std::max(1.0, r.max_abs_grad));
