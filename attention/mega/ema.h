@@ -56,7 +56,7 @@ class MultiHeadEmaImpl : public torch::nn::Module {
 
   // Causal streaming: the chunk x (B, T, D) continues a sequence whose state is `state`. Feeding a
   // sequence in pieces gives the same outputs as one causal pass. Requires truncation == 0 (a
-  // truncated EMA has no finite state). The _raw variant returns y without omega skip and SiLU.
+  // truncated EMA has no finite state). moving_average_stream returns y without omega and SiLU.
   EmaStreamOutput moving_average_stream(const torch::Tensor& x,
                                         const torch::Tensor& key_padding_mask,
                                         const EmaState& state) const;
