@@ -30,9 +30,7 @@ bool broadcasts_to(const torch::Tensor& r, const torch::Tensor& target) {
 
 torch::Tensor ForwardContext::on_scores(const std::string& site, const torch::Tensor& scores,
                                         const torch::Tensor& key_padding_mask) {
-  // Sites are listed once, in the order first visited, whether or not anything is recorded, so an
-  // owner can discover the sites of a model with one forward.
-  if (std::find(sites_.begin(), sites_.end(), site) == sites_.end()) sites_.push_back(site);
+  visit(site);
   if (record_scores_) scores_[site] = scores;
   // Whoever reads scores or weights needs the mask to ignore padded keys.
   if (record_scores_ || record_weights_) masks_[site] = key_padding_mask;
@@ -45,6 +43,12 @@ torch::Tensor ForwardContext::on_scores(const std::string& site, const torch::Te
               shape_string(scores));
   // Keep r's graph (VAT differentiates through it); only match device and dtype.
   return scores + r.to(scores.device(), scores.scalar_type());
+}
+
+void ForwardContext::visit(const std::string& site) {
+  // Sites are listed once, in the order first visited, whether or not anything is recorded, so an
+  // owner can discover the sites of a model with one forward.
+  if (std::find(sites_.begin(), sites_.end(), site) == sites_.end()) sites_.push_back(site);
 }
 
 void ForwardContext::on_weights(const std::string& site, const torch::Tensor& weights) {

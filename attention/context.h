@@ -27,6 +27,17 @@ class ForwardContext {
   // Called by attention modules with the normalised weights of `site`.
   void on_weights(const std::string& site, const torch::Tensor& weights);
 
+  // Whether anything would see or change `site`'s scores or weights: recording is on, or a
+  // perturbation is registered for it. A module may take a cheaper path that never materialises
+  // the scores (MoH's skip path) only when this is false; it must still call on_scores/on_weights
+  // otherwise.
+  bool observes(const std::string& site) const {
+    return record_scores_ || record_weights_ || perturbations_.count(site) > 0;
+  }
+  // Notes that `site` was visited without calling the tap (a module's fast path), so sites()
+  // lists every attention site of the model either way.
+  void visit(const std::string& site);
+
   // --- configuration, by whoever owns the forward (trainer, regularizer, metric) ---
   void set_record_scores(bool on) { record_scores_ = on; }
   void set_record_weights(bool on) { record_weights_ = on; }

@@ -35,8 +35,6 @@ MixtureOfHeadsAttention::MixtureOfHeadsAttention(const MohOptions& options) : op
               "moh: dropout must be in [0, 1) (got ", options.dropout, ")");
   TORCH_CHECK(options.balance_weight >= 0.0, "moh: balance_weight must not be negative (got ",
               options.balance_weight, ")");
-  TORCH_CHECK(options.routing_layers >= 1, "moh: routing_layers must be at least 1 (got ",
-              options.routing_layers, ")");
 
   q_proj_ = register_module("q_proj", make_linear(d, d, options.bias));
   k_proj_ = register_module("k_proj", make_linear(d, d, options.bias));
@@ -62,26 +60,6 @@ torch::Tensor MixtureOfHeadsAttention::dense_heads(const torch::Tensor& q, const
   ctx.on_weights(site, weights);
   weights = torch::dropout(weights, options_.dropout, is_training());
   return torch::matmul(weights, v);  // (B,H,T,d_h)
-}
-
-bool MixtureOfHeadsAttention::tap_is_inert(ForwardContext& ctx, const std::string& site,
-                                           const torch::Tensor& q,
-                                           const torch::Tensor& key_padding_mask) {
-  // ForwardContext does not say whether it records or perturbs, so ask it with probes of the real
-  // shape that cost no memory (expanded zeros). Any sign of use (a probe kept, a tensor other than
-  // the probe returned) means the caller wants real scores/weights, and the dense path then calls
-  // the tap again with them, overwriting what the probes left. Listing the site is harmless: the
-  // dense call would list it too.
-  const auto shape = std::vector<int64_t>{q.size(0), q.size(1), q.size(2), q.size(2)};
-  const auto probe = torch::zeros({1, 1, 1, 1}, q.options()).expand(shape);  // (B,H,T,T), no data
-  const auto returned = ctx.on_scores(site, probe, key_padding_mask);
-  if (!returned.is_same(probe)) return false;  // perturbed
-  const auto scores = ctx.scores().find(site);
-  if (scores != ctx.scores().end() && scores->second.is_same(probe)) return false;  // recording
-  const auto weights_probe = torch::zeros({1, 1, 1, 1}, q.options()).expand(shape);
-  ctx.on_weights(site, weights_probe);
-  const auto weights = ctx.weights().find(site);
-  return !(weights != ctx.weights().end() && weights->second.is_same(weights_probe));
 }
 
 torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const torch::Tensor& k,
@@ -160,8 +138,10 @@ AttentionOutput MixtureOfHeadsAttention::forward(const AttentionCall& call, Forw
                                               options_.routed_topk, is_training())
                               : route_query_norm(q, options_.shared_heads, options_.routed_topk);
 
-  last_skipped_ = options_.skip_unselected && routed_heads() > 0 &&
-                  tap_is_inert(ctx, site, q, call.key_padding_mask);
+  // The skip path never forms the full scores, so it runs only when nothing observes this site;
+  // a recording or perturbing context gets the dense path and the real (B,H,T,T) tensors.
+  last_skipped_ = options_.skip_unselected && routed_heads() > 0 && !ctx.observes(site);
+  if (last_skipped_) ctx.visit(site);
   const auto heads_out = last_skipped_ ? skip_heads(q, k, v, routing.selected, call)
                                        : dense_heads(q, k, v, call, ctx, site);  // (B,H,T,d_h)
 
@@ -173,7 +153,7 @@ AttentionOutput MixtureOfHeadsAttention::forward(const AttentionCall& call, Forw
   if (routing.balance.defined()) {
     output.aux_losses.push_back(
         AuxLoss{"moh_balance", routing.balance,
-                options_.balance_weight / static_cast<double>(options_.routing_layers)});
+                options_.balance_weight});
   }
 
   {

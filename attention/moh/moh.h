@@ -32,7 +32,6 @@ struct MohOptions {
   bool bias = true;                // biases of q/k/v/out projections (routers never have one)
   bool skip_unselected = false;    // compute only selected (token, routed head) rows; see README
   double balance_weight = 0.01;    // objective coefficient of the load-balance loss
-  int64_t routing_layers = 1;      // the aux weight is balance_weight / routing_layers
 };
 
 // Routing summary of the last forward, detached, over non-padded tokens.
@@ -76,9 +75,6 @@ class MixtureOfHeadsAttention : public AttentionModule {
   // with zero rows where (token, head) was not selected.
   torch::Tensor skip_heads(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                            const torch::Tensor& selected, const AttentionCall& call);
-  // True when the tap neither records nor perturbs `site` (probed with a zero-cost tensor).
-  bool tap_is_inert(ForwardContext& ctx, const std::string& site, const torch::Tensor& q,
-                    const torch::Tensor& key_padding_mask);
 
   MohOptions options_;
   torch::nn::Linear q_proj_{nullptr};

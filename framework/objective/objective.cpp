@@ -53,19 +53,29 @@ ObjectiveTerms Objective::compute(models::Model& model, const models::ModelInput
   out.total = out.task_loss;
   out.terms.emplace_back("task", out.task_loss.detach());
 
-  // Auxiliary losses of the same name (one per layer) are logged as one term, their unweighted
-  // sum, like the regularizers below; the weights only enter `total`.
-  std::vector<std::pair<std::string, torch::Tensor>> aux;
+  // Auxiliary losses of the same name (one per layer, e.g. MoH's balance loss) are averaged over
+  // the layers that report them, as MoH's code averages over its routing layers; the module's
+  // weight multiplies that mean in `total`, and the mean itself is logged unweighted.
+  struct Aux {
+    std::string name;
+    torch::Tensor weighted_sum, sum;
+    int64_t count = 0;
+  };
+  std::vector<Aux> aux;
   for (const auto& a : clean.aux_losses) {
-    out.total = out.total + a.value * a.weight;
-    auto it = std::find_if(aux.begin(), aux.end(), [&](const auto& p) { return p.first == a.name; });
+    auto it = std::find_if(aux.begin(), aux.end(), [&](const Aux& x) { return x.name == a.name; });
     if (it == aux.end()) {
-      aux.emplace_back(a.name, a.value.detach());
+      aux.push_back({a.name, a.value * a.weight, a.value.detach(), 1});
     } else {
-      it->second = it->second + a.value.detach();
+      it->weighted_sum = it->weighted_sum + a.value * a.weight;
+      it->sum = it->sum + a.value.detach();
+      ++it->count;
     }
   }
-  out.terms.insert(out.terms.end(), aux.begin(), aux.end());
+  for (const auto& a : aux) {
+    out.total = out.total + a.weighted_sum / static_cast<double>(a.count);
+    out.terms.emplace_back(a.name, a.sum / static_cast<double>(a.count));
+  }
 
   for (const auto& r : regularizers_) {
     const RegularizerInputs inputs{model, input, labels, clean, clean_ctx, out.task_loss, step};

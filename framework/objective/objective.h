@@ -1,5 +1,6 @@
 // The objective: task loss + the attention modules' auxiliary losses (each with the weight the
-// module gives it) + weighted regularizers. Every term is returned by name so it is logged
+// module gives it; losses of the same name from several layers are averaged over those layers)
+// + weighted regularizers. Every term is returned by name so it is logged
 // separately; `total` is what backpropagates.
 //
 // A regularizer's weight may follow a schedule over the run's optimizer steps T:

@@ -170,3 +170,25 @@ TEST(ForwardContext, FullyPaddedExampleGivesZerosNotNaN) {
 
 }  // namespace
 }  // namespace attnlab::attention
+
+namespace attnlab::attention {
+namespace {
+
+TEST(ForwardContext, ObservesOnlyWhenRecordingOrPerturbing) {
+  ForwardContext ctx;
+  EXPECT_FALSE(ctx.observes("layer0"));
+  ctx.set_perturbation("layer1", torch::zeros({1}));
+  EXPECT_FALSE(ctx.observes("layer0"));
+  EXPECT_TRUE(ctx.observes("layer1"));
+  ctx.clear_perturbations();
+  ctx.set_record_weights(true);
+  EXPECT_TRUE(ctx.observes("layer0"));
+  ForwardContext quiet;
+  quiet.visit("layer3");
+  quiet.visit("layer3");
+  EXPECT_EQ(quiet.sites(), std::vector<std::string>{"layer3"});
+  EXPECT_TRUE(quiet.scores().empty());
+}
+
+}  // namespace
+}  // namespace attnlab::attention

@@ -27,7 +27,6 @@ AttentionOutput run(MixtureOfHeadsAttention& moh, const torch::Tensor& x,
 
 TEST(MohBalance, EqualsTheFormulaOverRealTokens) {
   auto options = moh_options(16, 8, 2, 3);
-  options.routing_layers = 3;
   auto moh = make_moh(options, torch::kDouble, 1);
   moh->train();
   const auto x = torch::randn({3, 9, 16}, torch::kDouble);
@@ -35,7 +34,7 @@ TEST(MohBalance, EqualsTheFormulaOverRealTokens) {
   const auto aux = run(*moh, x, mask).aux_losses;
   ASSERT_EQ(aux.size(), 1u);
   EXPECT_EQ(aux[0].name, "moh_balance");
-  EXPECT_DOUBLE_EQ(aux[0].weight, 0.01 / 3.0);
+  EXPECT_DOUBLE_EQ(aux[0].weight, 0.01);
   EXPECT_EQ(aux[0].value.dim(), 0);
   EXPECT_NEAR(aux[0].value.item<double>(), moh_reference_balance(x, mask, *moh), 1e-12);
   // Padded tokens are not counted: filling them with anything leaves l_aux unchanged...

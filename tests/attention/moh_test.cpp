@@ -279,9 +279,6 @@ TEST(Moh, RejectsInvalidOptionsClearly) {
   o.dropout = 1.0;
   expect_error(o, "moh: dropout must be in [0, 1) (got 1)");
   o = moh_options(16, 8, 2, 1);
-  o.routing_layers = 0;
-  expect_error(o, "moh: routing_layers must be at least 1 (got 0)");
-  o = moh_options(16, 8, 2, 1);
   o.balance_weight = -0.5;
   expect_error(o, "moh: balance_weight must not be negative (got -0.5)");
 }

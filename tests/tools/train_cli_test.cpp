@@ -166,3 +166,31 @@ TEST(TrainCli, EarlyStoppingStopsAfterPatienceEvaluations) {
 
 }  // namespace
 }  // namespace attnlab::testing
+
+namespace attnlab::testing {
+namespace {
+
+TEST(TrainCli, MohTrainsThroughTheRegistryAndLogsItsBalanceLoss) {
+  const std::string dir = make_temp_dir("moh");
+  const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir, "train.steps=100", "train.eval_every=50",
+                              "model.attention={name: moh, heads: 4, shared_heads: 1, routed_topk: 2}"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto train = records(dir, "train");
+  ASSERT_FALSE(train.empty());
+  ASSERT_TRUE(train.back().contains("loss/moh_balance")) << train.back().dump();
+  // Uniform routing gives K = 2; a trained router stays near it (the loss keeps it balanced).
+  EXPECT_NEAR(train.back().at("loss/moh_balance").get<double>(), 2.0, 0.5);
+  const auto summary = nlohmann::json::parse(read_text(dir + "/summary.json"));
+  EXPECT_GT(summary.at("final").at("val").at("accuracy").get<double>(), 0.5);  // chance is 0.1
+}
+
+TEST(TrainCli, MohOptionErrorsNameTheRecipeSection) {
+  const std::string dir = make_temp_dir("moh-bad");
+  const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir,
+                              "model.attention={name: moh, heads: 4, shared_heads: 1, routed_topk: 5}"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("model.attention: moh: routed_topk=5"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace attnlab::testing

@@ -52,11 +52,12 @@ TEST(Objective, SumsTermsAndNamesThem) {
 
   const double task = torch::nn::functional::cross_entropy(logits, labels).item<double>();
   const double l2 = logits.pow(2).mean().item<double>();
-  EXPECT_NEAR(terms.total.item<double>(), task + 0.01 * 0.75 + 0.1 * l2, 1e-6);
+  // The two layers' balance losses are averaged: 0.01 * (0.5 + 0.25) / 2.
+  EXPECT_NEAR(terms.total.item<double>(), task + 0.01 * 0.375 + 0.1 * l2, 1e-6);
   ASSERT_EQ(terms.terms.size(), 3u);
   EXPECT_EQ(terms.terms[0].first, "task");
   EXPECT_EQ(terms.terms[1].first, "balance");
-  EXPECT_NEAR(terms.terms[1].second.item<double>(), 0.75, 1e-7);  // logged unweighted, summed over layers
+  EXPECT_NEAR(terms.terms[1].second.item<double>(), 0.375, 1e-7);  // logged unweighted, mean over layers
   EXPECT_EQ(terms.terms[2].first, "logit_l2");
   EXPECT_NEAR(terms.terms[2].second.item<double>(), l2, 1e-6);
   terms.total.backward();
