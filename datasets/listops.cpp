@@ -53,6 +53,8 @@ ListOpsDataset::ListOpsDataset(const ListOpsDatasetOptions& options) : options_(
   } else {
     data = read_listops_directory(options.path, options.max_length);
   }
+  // Models size position tables by the longest sequence there is, not by the allowed maximum.
+  const int64_t longest = std::max({data.train.max_length(), data.val.max_length(), data.test.max_length()});
   train_ = std::make_shared<ListOpsSplit>(std::move(data.train));
   val_ = std::make_shared<ListOpsSplit>(std::move(data.val));
   test_ = std::make_shared<ListOpsSplit>(std::move(data.test));
@@ -60,7 +62,7 @@ ListOpsDataset::ListOpsDataset(const ListOpsDatasetOptions& options) : options_(
   spec_.num_classes = listops::kNumClasses;
   spec_.vocab_size = listops::kVocabSize;
   spec_.feature_dim = 0;
-  spec_.max_length = options.max_length;
+  spec_.max_length = std::max<int64_t>(1, longest);
   spec_.pad_id = listops::kPad;
 }
 

@@ -1,5 +1,6 @@
 // Recipe names of the datasets: `data: {name: digits, patch_size: 2, ...}`.
 #include "datasets/digits.h"
+#include "datasets/listops.h"
 #include "framework/registry/components.h"
 #include "tools/components/components.h"
 
@@ -22,6 +23,34 @@ void register_dataset_components() {
     o.test_fraction = s.get_float("test_fraction");
     o.seed = static_cast<uint64_t>(s.get_int("seed"));
     return std::make_shared<datasets::DigitsDataset>(o);
+  });
+
+  config::Schema listops(
+      "Long Range Arena ListOps: nested MAX/MIN/MED/SM expressions over digits, 10 classes; generated "
+      "deterministically, or read from LRA's released basic_{train,val,test}.tsv");
+  listops.add_string("path", "", "directory with LRA's TSV files (\"\": generate)");
+  listops.add_int("train_size", 2000, "generated training examples").at_least(1);
+  listops.add_int("val_size", 200, "generated validation examples").at_least(1);
+  listops.add_int("test_size", 200, "generated test examples").at_least(1);
+  listops.add_int("max_depth", 10, "deepest nesting of the generator (LRA: 10)").at_least(1);
+  listops.add_int("max_args", 10, "most arguments per operator (LRA: 10)").at_least(2);
+  listops.add_int("min_length", 1, "shortest generated expression, in tokens (LRA: 501)").at_least(1);
+  listops.add_int("max_length", 500, "longest generated expression, in tokens (LRA: 1999)").at_least(1);
+  listops.add_int("max_sequence", 2000, "longest sequence accepted from a file").at_least(1);
+  listops.add_int("seed", 0, "generator seed").at_least(0);
+  registry::datasets().add("listops", listops.doc(), listops, [](const config::Section& s) {
+    datasets::ListOpsDatasetOptions o;
+    o.path = s.get_string("path");
+    o.generator.train_size = s.get_int("train_size");
+    o.generator.val_size = s.get_int("val_size");
+    o.generator.test_size = s.get_int("test_size");
+    o.generator.max_depth = s.get_int("max_depth");
+    o.generator.max_args = s.get_int("max_args");
+    o.generator.min_length = s.get_int("min_length");
+    o.generator.max_length = s.get_int("max_length");
+    o.generator.seed = static_cast<uint64_t>(s.get_int("seed"));
+    o.max_length = s.get_int("max_sequence");
+    return std::make_shared<datasets::ListOpsDataset>(o);
   });
 }
 

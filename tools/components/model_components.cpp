@@ -1,6 +1,7 @@
 // Recipe names of the models: `model: {name: encoder_classifier, d_model: 64, ...}`.
 #include "framework/registry/components.h"
 #include "models/encoder_classifier.h"
+#include "models/mega_encoder.h"
 #include "tools/components/components.h"
 
 namespace attnlab::tools {
@@ -27,6 +28,29 @@ void register_model_components() {
         o.learned_positions = s.get_bool("learned_positions");
         o.norm_eps = s.get_float("norm_eps");
         return std::make_shared<models::EncoderClassifier>(o, spec, attention);
+      });
+
+  config::Schema mega("Mega LRA encoder: embedding, N x (Mega sub-layer + normalized FFN), mean pooling, classifier");
+  mega.add_int("d_model", 80, "model width").at_least(1);
+  mega.add_int("layers", 6, "number of Mega layers").at_least(1);
+  mega.add_int("ffn_dim", 0, "normalized FFN hidden size (0: 2 * d_model)").at_least(0);
+  mega.add_float("dropout", 0.1, "dropout on embeddings and the FFN output").at_least(0).less_than(1);
+  mega.add_float("hidden_dropout", 0.0, "dropout inside the FFN").at_least(0).less_than(1);
+  mega.add_string("norm", "layer", "normalisation of the FFN and the final norm").one_of({"layer", "scale", "rms", "batch"});
+  mega.add_bool("prenorm", true, "pre-norm layers (and a final norm)");
+  mega.add_component("attention", "attention", "{name: mega}", "the sequence-mixing sub-layer of every layer");
+  registry::models().add(
+      "mega_encoder", mega.doc(), mega,
+      [](const config::Section& s, const models::InputSpec& spec, const models::AttentionBuilder& attention) {
+        models::MegaEncoderOptions o;
+        o.d_model = s.get_int("d_model");
+        o.layers = s.get_int("layers");
+        o.ffn_dim = s.get_int("ffn_dim");
+        o.dropout = s.get_float("dropout");
+        o.hidden_dropout = s.get_float("hidden_dropout");
+        o.norm = s.get_string("norm");
+        o.prenorm = s.get_bool("prenorm");
+        return std::make_shared<models::MegaEncoder>(o, spec, attention);
       });
 }
 
