@@ -52,9 +52,11 @@ void Progress::update(int64_t step, double loss, double lr, double grad_norm) {
   }
   if (step % every_ != 0 && step != total_) return;
   const double eta = rate_ > 0 ? (total_ - step) / rate_ : NAN;
-  std::fprintf(out_, "step %lld/%lld (%d%%) | loss %.4f | lr %.2e | grad_norm %.3f | %.1f step/s | ETA %s\n",
+  char rate[32] = "?";  // not measured yet in the first few milliseconds
+  if (rate_ > 0) std::snprintf(rate, sizeof rate, "%.1f", rate_);
+  std::fprintf(out_, "step %lld/%lld (%d%%) | loss %.4f | lr %.2e | grad_norm %.3f | %s step/s | ETA %s\n",
                (long long)step, (long long)total_, int(100.0 * step / std::max<int64_t>(total_, 1)),
-               loss, lr, grad_norm, rate_, format_duration(eta).c_str());
+               loss, lr, grad_norm, rate, format_duration(eta).c_str());
   std::fflush(out_);
 }
 
