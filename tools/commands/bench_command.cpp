@@ -1,0 +1,169 @@
+// `attnlab bench attention`: parses the options, runs tools/bench/attention_bench.h and prints one
+// row per (module, T): median and min ms per forward + backward, the ratio to mha's median at the
+// same T, and the peak resident memory growth of the forked child that measured it.
+#include "tools/commands/bench_command.h"
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "framework/errors.h"
+#include "tools/bench/attention_bench.h"
+
+namespace attnlab::tools {
+namespace {
+
+const char* kHelp =
+    "usage: attnlab bench attention [--lengths 256,512,1024,2048] [--d-model 64] [--batch 2]\n"
+    "                               [--repeats 5] [--warmup 2] [--threads N] [--json FILE]\n"
+    "                               [--modules mha,moh100,moh75,moh75_skip,moh50,moh50_skip,mega,mega_chunk]\n"
+    "\n"
+    "Times forward + backward (of the output's sum) of each attention module on random x (B, T, D),\n"
+    "CPU, float32, training mode, 8 heads for mha/moh: moh100/75/50 = 2 shared + 6/4/2 of 6 routed\n"
+    "heads per token, _skip = skip_unselected; mega = full attention, mega_chunk = chunks of 128.\n"
+    "Each (module, T) runs in its own child process after `warmup` untimed iterations; the table\n"
+    "gives the median and min of `repeats` iterations, the median's ratio to mha at the same T, and\n"
+    "the child's peak resident memory growth. A failing row reports its error; the exit code is 0.\n"
+    "--threads 0 (default) keeps LibTorch's thread count. --json FILE also writes machine, settings\n"
+    "and rows. Example:\n"
+    "  attnlab bench attention --lengths 512,2048 --modules mha,moh75,moh75_skip --threads 2\n";
+
+int64_t parse_int(const std::string& option, const std::string& text) {
+  size_t used = 0;
+  int64_t v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw UserError(option + ": expected an integer, got '" + text + "'");
+  return v;
+}
+
+std::vector<std::string> split_commas(const std::string& option, const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  if (out.empty()) throw UserError(option + ": expected a comma-separated list, got '" + text + "'");
+  return out;
+}
+
+struct BenchOptions {
+  AttentionBenchSettings settings;
+  std::string json_path;
+};
+
+// Accepts `--key value` and `--key=value`.
+BenchOptions parse_options(const Args& args) {
+  BenchOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string key = args[i], value;
+    const size_t eq = key.find('=');
+    if (key.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else if (key.rfind("--", 0) == 0) {
+      if (i + 1 >= args.size()) throw UserError(key + ": missing value");
+      value = args[++i];
+    } else {
+      throw UserError("unexpected argument '" + key + "' (see attnlab bench attention --help)");
+    }
+    auto& s = o.settings;
+    if (key == "--lengths") {
+      s.lengths.clear();
+      for (const auto& t : split_commas(key, value)) s.lengths.push_back(parse_int(key, t));
+    } else if (key == "--modules") {
+      s.modules = split_commas(key, value);
+    } else if (key == "--d-model") {
+      s.d_model = parse_int(key, value);
+    } else if (key == "--batch") {
+      s.batch = parse_int(key, value);
+    } else if (key == "--repeats") {
+      s.repeats = parse_int(key, value);
+    } else if (key == "--warmup") {
+      s.warmup = parse_int(key, value);
+    } else if (key == "--threads") {
+      s.threads = parse_int(key, value);
+    } else if (key == "--json") {
+      o.json_path = value;
+    } else {
+      throw UserError("unknown option '" + key + "' (see attnlab bench attention --help)");
+    }
+  }
+  return o;
+}
+
+void print_table(const std::vector<AttentionBenchRow>& rows) {
+  std::printf("%-12s %6s %11s %11s %8s %10s\n", "module", "T", "median ms", "min ms", "x mha", "peak MiB");
+  for (const auto& r : rows) {
+    if (!r.ok) {
+      std::printf("%-12s %6lld  failed: %s\n", r.module.c_str(), (long long)r.length, r.error.c_str());
+      continue;
+    }
+    char ratio[32] = "-";
+    if (r.ratio_to_mha > 0.0) std::snprintf(ratio, sizeof ratio, "%.2f", r.ratio_to_mha);
+    std::printf("%-12s %6lld %11.2f %11.2f %8s %10.1f\n", r.module.c_str(), (long long)r.length,
+                r.median_ms, r.min_ms, ratio, r.peak_rss_mb);
+  }
+}
+
+void write_json(const std::string& path, const BenchOptions& o, const std::vector<AttentionBenchRow>& rows) {
+  const auto& s = o.settings;
+  int64_t threads = 0;  // as the children saw it: the parent never starts torch's thread pool
+  for (const auto& r : rows)
+    if (r.ok) threads = r.threads;
+  nlohmann::json j;
+  j["machine"] = {{"cores", std::thread::hardware_concurrency()},
+                  {"torch_version", torch_version_string()},
+                  {"threads", threads},
+                  {"device", "cpu"}};
+  j["settings"] = {{"lengths", s.lengths},
+                   {"modules", s.modules.empty() ? attention_bench_modules() : s.modules},
+                   {"d_model", s.d_model},
+                   {"batch", s.batch},
+                   {"repeats", s.repeats},
+                   {"warmup", s.warmup},
+                   {"threads", s.threads},
+                   {"dtype", "float32"},
+                   {"iteration", "forward + backward of out.sum(), training mode"},
+                   {"memory", "peak RSS growth (VmHWM - VmRSS at start) in a forked child per row"}};
+  j["rows"] = nlohmann::json::array();
+  for (const auto& r : rows)
+    j["rows"].push_back({{"module", r.module},
+                         {"length", r.length},
+                         {"ok", r.ok},
+                         {"error", r.error},
+                         {"median_ms", r.median_ms},
+                         {"min_ms", r.min_ms},
+                         {"ratio_to_mha", r.ratio_to_mha},
+                         {"peak_rss_mb", r.peak_rss_mb},
+                         {"threads", r.threads},
+                         {"parameters", r.parameters}});
+  std::ofstream out(path);
+  if (!out) throw UserError("--json " + path + ": cannot open for writing");
+  out << j.dump(2) << "\n";
+  if (!out) throw UserError("--json " + path + ": write failed");
+}
+
+}  // namespace
+
+int bench_command(const Args& args) {
+  if (wants_help(args) || args.empty()) {
+    std::fputs(kHelp, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] != "attention")
+    throw UserError("unknown benchmark '" + args[0] + "' (known: attention)");
+  const BenchOptions o = parse_options(Args(args.begin() + 1, args.end()));
+  const std::vector<AttentionBenchRow> rows = run_attention_bench(o.settings);
+  print_table(rows);
+  if (!o.json_path.empty()) write_json(o.json_path, o, rows);
+  return 0;
+}
+
+}  // namespace attnlab::tools
