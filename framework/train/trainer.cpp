@@ -14,6 +14,7 @@
 #include "framework/errors.h"
 #include "framework/logging/metrics_log.h"
 #include "framework/logging/progress.h"
+#include "framework/logging/tensorboard.h"
 #include "framework/run/experiment.h"
 #include "framework/run/run_dir.h"
 #include "framework/runtime/threads.h"
@@ -84,6 +85,7 @@ class TrainingRun {
   std::unique_ptr<EpochSampler> sampler_;
   std::unique_ptr<checkpoint::CheckpointStore> store_;
   std::unique_ptr<logging::MetricsLog> log_;
+  std::unique_ptr<logging::TensorBoardWriter> tensorboard_;
   std::unique_ptr<logging::Progress> progress_;
   std::unique_ptr<MetricMonitor> best_, early_;
 
@@ -138,6 +140,8 @@ void TrainingRun::setup() {
   store_ = std::make_unique<checkpoint::CheckpointStore>(dir_.checkpoints());
   store_->remove_stale_temporaries();
   log_ = std::make_unique<logging::MetricsLog>(dir_.metrics_path());
+  // Event files sit beside metrics.jsonl, so `tensorboard --logdir runs/` shows every run.
+  tensorboard_ = std::make_unique<logging::TensorBoardWriter>(dir_.path());
   progress_ = std::make_unique<logging::Progress>(cfg_.progress, total_steps_, cfg_.log_every);
 }
 
@@ -266,6 +270,8 @@ void TrainingRun::evaluate_and_track() {
   nlohmann::json rec = {{"kind", "eval"}, {"step", step_}, {"epoch", sampler_->epoch()}};
   rec.update(ev.to_json());
   log_->write(rec);
+  tensorboard_->add_scalar(r_.eval.split + "/loss", ev.loss, step_);
+  for (const auto& [name, v] : ev.metrics) tensorboard_->add_scalar(r_.eval.split + "/" + name, v, step_);
   progress_->message("step " + std::to_string(step_) + " " + ev.to_line());
 
   const auto metric_of = [&](const std::string& monitor) { return ev.get(monitor.substr(monitor.find('/') + 1)); };
@@ -309,6 +315,10 @@ void TrainingRun::after_step() {
     for (const auto& [name, v] : terms_) rec["loss/" + name] = v;
     if (skipped_ > 0) rec["skipped_steps"] = skipped_;
     log_->write(rec);
+    tensorboard_->add_scalar("train/loss", loss_, step_);
+    tensorboard_->add_scalar("train/lr", lr_, step_);
+    tensorboard_->add_scalar("train/grad_norm", norm_, step_);
+    for (const auto& [name, v] : terms_) tensorboard_->add_scalar("train/loss/" + name, v, step_);
   }
   progress_->update(step_, loss_, lr_, norm_);
   if (step_ % eval_every_ == 0 || step_ == total_steps_) evaluate_and_track();

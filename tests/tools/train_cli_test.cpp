@@ -4,6 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
+#include "framework/logging/tensorboard.h"
+
 #include "tools/cli_support.h"
 
 namespace attnlab::testing {
@@ -190,6 +194,32 @@ TEST(TrainCli, MohOptionErrorsNameTheRecipeSection) {
                               "model.attention={name: moh, heads: 4, shared_heads: 1, routed_topk: 5}"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("model.attention: moh: routed_topk=5"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace attnlab::testing
+
+namespace attnlab::testing {
+namespace {
+
+TEST(TrainCli, TensorBoardEventsMirrorTheMetricsLog) {
+  const std::string dir = make_temp_dir("tb");
+  const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string events;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0) events = e.path().string();
+  ASSERT_FALSE(events.empty());
+  const auto scalars = logging::read_tensorboard_scalars(events);
+  std::map<std::pair<std::string, int64_t>, double> by_tag;
+  for (const auto& s : scalars) by_tag[{s.tag, s.step}] = s.value;
+  for (const auto& rec : records(dir, "train")) {
+    const auto key = std::make_pair(std::string("train/loss"), rec.at("step").get<int64_t>());
+    ASSERT_TRUE(by_tag.count(key)) << rec.dump();
+    EXPECT_FLOAT_EQ(static_cast<float>(by_tag[key]), static_cast<float>(rec.at("loss").get<double>()));
+  }
+  for (const auto& rec : records(dir, "eval"))
+    EXPECT_TRUE(by_tag.count({"val/accuracy", rec.at("step").get<int64_t>()})) << rec.dump();
 }
 
 }  // namespace
