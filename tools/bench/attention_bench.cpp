@@ -251,13 +251,17 @@ AttentionBenchRow measure_attention_isolated(const std::string& module, int64_t 
   }
 }
 
-std::vector<AttentionBenchRow> run_attention_bench(const AttentionBenchSettings& settings) {
+std::vector<AttentionBenchRow> run_attention_bench(
+    const AttentionBenchSettings& settings, const std::function<void(const AttentionBenchRow&)>& on_row) {
   check_settings(settings);
   const std::vector<std::string>& modules =
       settings.modules.empty() ? attention_bench_modules() : settings.modules;
   std::vector<AttentionBenchRow> rows;
   for (const auto& m : modules)
-    for (int64_t t : settings.lengths) rows.push_back(measure_attention_isolated(m, t, settings));
+    for (int64_t t : settings.lengths) {
+      rows.push_back(measure_attention_isolated(m, t, settings));
+      if (on_row) on_row(rows.back());
+    }
   std::map<int64_t, double> mha_ms;
   for (const auto& r : rows)
     if (r.module == "mha" && r.ok) mha_ms[r.length] = r.median_ms;

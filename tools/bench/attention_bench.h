@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,12 @@ AttentionBenchRow measure_attention_isolated(const std::string& module, int64_t 
                                              const AttentionBenchSettings& settings);
 
 // Every module x length of `settings` (isolated), rows ordered by module then length, with
-// ratio_to_mha filled where mha ran at that T. Throws UserError for invalid settings.
-std::vector<AttentionBenchRow> run_attention_bench(const AttentionBenchSettings& settings);
+// ratio_to_mha filled where mha ran at that T. `on_row`, when given, sees each row as soon as it is
+// measured (before the ratios exist), for progress on long runs. Throws UserError for invalid
+// settings.
+std::vector<AttentionBenchRow> run_attention_bench(
+    const AttentionBenchSettings& settings,
+    const std::function<void(const AttentionBenchRow&)>& on_row = nullptr);
 
 // The torch version compiled against, e.g. "1.13.0".
 std::string torch_version_string();

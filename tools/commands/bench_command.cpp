@@ -160,7 +160,11 @@ int bench_command(const Args& args) {
   if (args[0] != "attention")
     throw UserError("unknown benchmark '" + args[0] + "' (known: attention)");
   const BenchOptions o = parse_options(Args(args.begin() + 1, args.end()));
-  const std::vector<AttentionBenchRow> rows = run_attention_bench(o.settings);
+  // Progress on stderr: the default sweep takes minutes on a small CPU.
+  const std::vector<AttentionBenchRow> rows = run_attention_bench(o.settings, [](const AttentionBenchRow& r) {
+    std::fprintf(stderr, "bench: %s T=%lld %s\n", r.module.c_str(), (long long)r.length,
+                 r.ok ? "done" : "failed");
+  });
   print_table(rows);
   if (!o.json_path.empty()) write_json(o.json_path, o, rows);
   return 0;
