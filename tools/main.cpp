@@ -9,7 +9,9 @@
 #include "datasets/dataset.h"
 #include "framework/errors.h"
 #include "framework/train/trainer.h"
+#include "tools/commands/bench_command.h"
 #include "tools/commands/commands.h"
+#include "tools/commands/export_command.h"
 #include "tools/components/components.h"
 
 namespace {
@@ -23,6 +25,9 @@ const char* kUsage =
     "                                   evaluate trained weights on a split\n"
     "  config RECIPE [key=value ...]    print the resolved recipe and where each value came from\n"
     "  list [KIND]                      print every registered component and its keys\n"
+    "  export RUN_DIR|CHECKPOINT [--format safetensors] [--output FILE]\n"
+    "                                   write the trained weights as safetensors\n"
+    "  bench attention [options]        time forward+backward of the attention modules\n"
     "\n"
     "overrides: a.b=v sets, +a.b=v adds, ++a.b=v sets or adds, ~a.b deletes, a.list.0=v indexes.\n"
     "`attnlab COMMAND --help` tells more. Exit codes: 0 ok, 2 bad input, 1 run failure,\n"
@@ -36,6 +41,8 @@ int dispatch(const std::string& cmd, const attnlab::tools::Args& args) {
   if (cmd == "eval") return eval_command(args);
   if (cmd == "config") return config_command(args);
   if (cmd == "list") return list_command(args);
+  if (cmd == "export") return export_command(args);
+  if (cmd == "bench") return bench_command(args);
   std::fprintf(stderr, "attnlab: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -98,7 +98,7 @@ TEST(ListCli, PrintsEveryKindWithDocumentedKeys) {
 }
 
 TEST(HelpCli, EveryCommandHasHelp) {
-  for (const char* cmd : {"train", "eval", "config", "list"}) {
+  for (const char* cmd : {"train", "eval", "config", "list", "export", "bench"}) {
     const auto r = run_attnlab({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.output.find(std::string("usage: attnlab ") + cmd), std::string::npos) << r.output;

@@ -224,3 +224,37 @@ TEST(TrainCli, TensorBoardEventsMirrorTheMetricsLog) {
 
 }  // namespace
 }  // namespace attnlab::testing
+
+#include "framework/io/safetensors.h"
+
+namespace attnlab::testing {
+namespace {
+
+TEST(ExportCli, WritesTheTrainedWeightsAsSafetensors) {
+  const std::string dir = make_temp_dir("export");
+  auto r = run_attnlab({"train", kTiny, "run_dir=" + dir, "train.steps=20", "train.eval_every=20"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_attnlab({"export", dir, "--checkpoint", "last"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto file = io::read_safetensors(dir + "/model.safetensors");
+  std::map<std::string, torch::Tensor> by_name(file.tensors.begin(), file.tensors.end());
+  ASSERT_TRUE(by_name.count("embed.weight"));
+  ASSERT_TRUE(by_name.count("head.weight"));
+  EXPECT_EQ(by_name["head.weight"].sizes(), (std::vector<int64_t>{10, 16}));  // 10 digits, d_model 16
+  EXPECT_EQ(file.metadata.at("attnlab.checkpoint"), dir + "/checkpoints/step_000000020");
+  EXPECT_NE(file.metadata.at("attnlab.recipe").find("encoder_classifier"), std::string::npos);
+  // The exported head equals the checkpoint's.
+  torch::serialize::InputArchive archive, head;
+  archive.load_from(dir + "/checkpoints/step_000000020/model.pt");
+  ASSERT_TRUE(archive.try_read("head", head));
+  torch::Tensor w;
+  head.read("weight", w);
+  EXPECT_TRUE(torch::equal(w, by_name["head.weight"]));
+
+  r = run_attnlab({"export", dir, "--format", "onnx"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("only safetensors is supported"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace attnlab::testing
