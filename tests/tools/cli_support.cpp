@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 namespace attnlab::testing {
@@ -55,9 +57,31 @@ CommandResult run_attnlab(const std::vector<std::string>& args) {
   return r;
 }
 
+namespace {
+
+// Every directory make_temp_dir created, removed when the test program ends (each CTest case is
+// its own process), so runs with their checkpoints do not pile up in /tmp.
+std::vector<std::string>& temp_dirs() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+class RemoveTempDirs : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    for (const auto& d : temp_dirs()) std::filesystem::remove_all(d, ec);
+  }
+};
+
+const auto* const kRemoveTempDirs = ::testing::AddGlobalTestEnvironment(new RemoveTempDirs);
+
+}  // namespace
+
 std::string make_temp_dir(const std::string& tag) {
   std::string tmpl = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") + "/attnlab-" + tag + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  temp_dirs().push_back(tmpl);
   return tmpl;
 }
 
