@@ -1,6 +1,7 @@
 // The digits reader: the installed scikit-learn file loads with the documented shape and splits,
 // patches are an exact rearrangement of the image, and malformed files are named to the line.
 #include "datasets/digits.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -18,21 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A scratch directory removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("attnlab_digits_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using attnlab::testing::TempDir;
 
 size_t distinct(const torch::Tensor& labels) {
   const auto c = labels.contiguous();

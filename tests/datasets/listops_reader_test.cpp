@@ -12,28 +12,14 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "tests/support/temp_dir.h"
 
 namespace attnlab::datasets {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A scratch directory removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("attnlab_listops_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using attnlab::testing::TempDir;
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);

@@ -12,7 +12,7 @@
 
 #include "framework/checkpoint/checkpoint_store.h"
 #include "tests/framework/checkpoint/store_test_util.h"
-#include "tests/framework/io/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace attnlab::checkpoint {
 namespace {

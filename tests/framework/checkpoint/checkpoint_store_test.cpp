@@ -10,7 +10,7 @@
 #include "framework/errors.h"
 #include "framework/io/files.h"
 #include "tests/framework/checkpoint/store_test_util.h"
-#include "tests/framework/io/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace attnlab::checkpoint {
 namespace {

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "framework/errors.h"
-#include "tests/framework/io/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace attnlab::io {
 namespace {
