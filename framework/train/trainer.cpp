@@ -225,7 +225,7 @@ void TrainingRun::step_once() {
   norm_ = norm.item<double>();
   terms_.clear();
   for (const auto& [name, v] : term_sums) terms_.emplace_back(name, v.item<double>());
-  lr_ = optim::current_lr(*opt_.optimizer) ;
+  lr_ = optim::current_lr(*opt_.optimizer);
 
   if (!std::isfinite(loss_) || !std::isfinite(norm_)) {
     ++skipped_;
