@@ -1,6 +1,5 @@
 // metrics.jsonl truncation on resume, and the progress output without a terminal.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -10,15 +9,12 @@
 #include "framework/errors.h"
 #include "framework/logging/metrics_log.h"
 #include "framework/logging/progress.h"
+#include "tests/support/temp_dir.h"
 
 namespace attnlab::logging {
 namespace {
 
-std::string temp_path(const char* name) {
-  char dir[] = "/tmp/attnlab-log-XXXXXX";
-  EXPECT_NE(mkdtemp(dir), nullptr);
-  return std::string(dir) + "/" + name;
-}
+using attnlab::testing::TempDir;
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p);
@@ -28,7 +24,8 @@ std::string slurp(const std::string& p) {
 }
 
 TEST(MetricsLog, TruncateDropsLinesAfterTheCheckpoint) {
-  const std::string path = temp_path("metrics.jsonl");
+  const TempDir dir;
+  const std::string path = dir / "metrics.jsonl";
   int64_t mark = 0;
   {
     MetricsLog log(path);
@@ -44,7 +41,8 @@ TEST(MetricsLog, TruncateDropsLinesAfterTheCheckpoint) {
 }
 
 TEST(Progress, PlainLinesEveryNSteps) {
-  const std::string path = temp_path("progress.txt");
+  const TempDir dir;
+  const std::string path = dir / "progress.txt";
   std::FILE* f = std::fopen(path.c_str(), "w");
   Progress p("auto", 10, 5, f);  // a file is not a terminal: plain lines
   EXPECT_FALSE(p.is_bar());
