@@ -42,7 +42,8 @@ EvalResult evaluate(models::Model& model, const datasets::Split& split, const st
   result.split = split_name;
   result.examples = split.size();
   std::vector<torch::Tensor> all_logits, all_labels;
-  double loss_sum = 0.0;
+  // Summed on the device and read once at the end: a read per batch would stall a GPU each time.
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(device));
   for (int64_t start = 0; start < split.size(); start += batch_size) {
     const int64_t end = std::min(split.size(), start + batch_size);
     std::vector<int64_t> idx(end - start);
@@ -54,13 +55,13 @@ EvalResult evaluate(models::Model& model, const datasets::Split& split, const st
     attention::ForwardContext ctx;
     const auto out = model.forward(input, ctx);
     const auto labels = batch.labels.to(device);
-    loss_sum += objective.task_loss(out.logits, labels).item<double>() * (end - start);
-    all_logits.push_back(out.logits.to(torch::kCPU, torch::kFloat));
+    loss_sum += objective.task_loss(out.logits, labels).to(torch::kDouble) * static_cast<double>(end - start);
+    all_logits.push_back(out.logits.detach().to(torch::kFloat));
     all_labels.push_back(batch.labels);
   }
   if (result.examples > 0) {
-    result.loss = loss_sum / result.examples;
-    const auto logits = torch::cat(all_logits);
+    result.loss = loss_sum.item<double>() / result.examples;
+    const auto logits = torch::cat(all_logits).to(torch::kCPU);
     const auto labels = torch::cat(all_labels);
     for (const auto& [name, metric] : metrics) {
       if (auto v = metric->compute(logits, labels)) result.metrics[name] = *v;

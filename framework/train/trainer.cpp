@@ -194,7 +194,9 @@ void TrainingRun::resume_if_any() {
 }
 
 void TrainingRun::step_once() {
-  torch::Tensor loss_sum = torch::zeros({}, torch::kDouble);
+  // Loss and terms are summed on the device and read once after the step (one host sync per
+  // step, not one per micro-batch and term).
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
   std::vector<std::pair<std::string, torch::Tensor>> term_sums;
   const bool inject_nan = std::find(r_.debug.nan_loss_at_steps.begin(), r_.debug.nan_loss_at_steps.end(),
                                     step_) != r_.debug.nan_loss_at_steps.end();
@@ -212,19 +214,23 @@ void TrainingRun::step_once() {
     torch::Tensor loss = terms.total / static_cast<double>(cfg_.grad_accum);
     if (inject_nan) loss = loss * std::numeric_limits<double>::quiet_NaN();
     loss.backward();
-    loss_sum = loss_sum + loss.detach().to(torch::kCPU, torch::kDouble);
+    loss_sum = loss_sum + loss.detach().to(torch::kDouble);
     for (size_t i = 0; i < terms.terms.size(); ++i) {
-      auto v = terms.terms[i].second.to(torch::kCPU, torch::kDouble) / static_cast<double>(cfg_.grad_accum);
+      auto v = terms.terms[i].second.to(torch::kDouble) / static_cast<double>(cfg_.grad_accum);
       if (i < term_sums.size()) term_sums[i].second = term_sums[i].second + v;
       else term_sums.emplace_back(terms.terms[i].first, v);
     }
   }
 
-  const torch::Tensor norm = grad_norm(params_);
-  loss_ = loss_sum.item<double>();
-  norm_ = norm.item<double>();
+  // One transfer for the loss, the norm and every term.
+  std::vector<torch::Tensor> values = {loss_sum, grad_norm(params_).to(loss_sum.device(), torch::kDouble)};
+  for (const auto& [name, v] : term_sums) values.push_back(v);
+  const torch::Tensor host = torch::stack(values).to(torch::kCPU);
+  const auto* h = host.data_ptr<double>();
+  loss_ = h[0];
+  norm_ = h[1];
   terms_.clear();
-  for (const auto& [name, v] : term_sums) terms_.emplace_back(name, v.item<double>());
+  for (size_t i = 0; i < term_sums.size(); ++i) terms_.emplace_back(term_sums[i].first, h[2 + i]);
   lr_ = optim::current_lr(*opt_.optimizer);
 
   if (!std::isfinite(loss_) || !std::isfinite(norm_)) {
