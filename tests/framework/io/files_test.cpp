@@ -18,6 +18,7 @@
 
 #include "framework/errors.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/user_error.h"
 
 namespace attnlab::io {
 namespace {
@@ -30,14 +31,7 @@ std::set<std::string> entries(const std::string& dir) {
   return names;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no UserError thrown)";
-}
+const auto& message_of = attnlab::testing::user_error_of;
 
 TEST(Files, AtomicWriteRoundTripsBinaryBytes) {
   TempDir dir;

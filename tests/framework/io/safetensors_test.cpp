@@ -13,20 +13,14 @@
 #include "framework/errors.h"
 #include "framework/io/files.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/user_error.h"
 
 namespace attnlab::io {
 namespace {
 
 using attnlab::testing::TempDir;
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no UserError)";
-}
+const auto& message_of = attnlab::testing::user_error_of;
 
 std::string u64_le(uint64_t v) {
   std::string s;

@@ -13,20 +13,14 @@
 #include "framework/errors.h"
 #include "framework/io/files.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/user_error.h"
 
 namespace attnlab::logging {
 namespace {
 
 using attnlab::testing::TempDir;
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no UserError)";
-}
+const auto& message_of = attnlab::testing::user_error_of;
 
 TEST(TensorBoard, MaskedCrc32c) {
   // crc32c("123456789") = 0xE3069283; rotated right by 15 it is 0x2507C60D,
