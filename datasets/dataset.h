@@ -19,8 +19,16 @@ class DataError : public std::runtime_error {
   explicit DataError(const std::string& message) : std::runtime_error(message) {}
 };
 
+// What the labels are. kClassification: one class per example, labels (B). kLanguageModel:
+// next-token targets, labels (B, T) token ids with kIgnoreTarget where there is nothing to predict
+// (padding), and the model returns logits for every position.
+enum class Task { kClassification, kLanguageModel };
+constexpr int64_t kIgnoreTarget = -100;  // as PyTorch's cross_entropy ignore_index
+const char* task_name(Task task);         // "classification" | "language_model"
+
 // What a model needs to know about the data to size itself.
 struct DataSpec {
+  Task task = Task::kClassification;
   int64_t num_classes = 0;   // classification targets are 0..num_classes-1
   int64_t vocab_size = 0;    // > 0: inputs are token ids (int64); 0: inputs are float features
   int64_t feature_dim = 0;   // per-token feature size when vocab_size == 0
@@ -30,11 +38,15 @@ struct DataSpec {
 
 // A collated batch. Shapes: inputs (B, T) int64 token ids or (B, T, F) float features;
 // padding_mask (B, T) bool with true = padding (PyTorch's key_padding_mask convention), undefined
-// when no example is padded; labels (B) int64.
+// when no example is padded; labels (B) int64, or (B, T) int64 for a language model.
+// target_bytes (B, T) int64, language models only: how many bytes of the original text each target
+// token stands for (0 where the target is ignored), so bits per byte can be reported for any
+// tokenisation; undefined otherwise.
 struct Batch {
   torch::Tensor inputs;
   torch::Tensor padding_mask;
   torch::Tensor labels;
+  torch::Tensor target_bytes;
   int64_t size() const { return labels.defined() ? labels.size(0) : inputs.size(0); }
 };
 

@@ -17,11 +17,12 @@ namespace attnlab::models {
 // What a model must know about its inputs to size itself (mirrors datasets::DataSpec; the
 // framework copies one into the other so neither folder depends on the other).
 struct InputSpec {
-  int64_t num_classes = 0;
+  int64_t num_classes = 0;   // classifiers: number of classes; language models: 0
   int64_t vocab_size = 0;   // > 0: token ids; 0: float features of size feature_dim
   int64_t feature_dim = 0;
   int64_t max_length = 0;
   int64_t pad_id = 0;
+  bool language_model = false;  // next-token prediction: logits for every position (B, T, vocab)
 };
 
 struct ModelInput {
@@ -30,7 +31,7 @@ struct ModelInput {
 };
 
 struct ModelOutput {
-  torch::Tensor logits;                          // (B, C)
+  torch::Tensor logits;                          // (B, C); language models (B, T, vocab)
   std::vector<attention::AuxLoss> aux_losses;    // summed over layers by the caller's objective
 };
 

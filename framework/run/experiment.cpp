@@ -46,6 +46,7 @@ models::InputSpec input_spec_of(const datasets::DataSpec& spec) {
   in.feature_dim = spec.feature_dim;
   in.max_length = spec.max_length;
   in.pad_id = spec.pad_id;
+  in.language_model = spec.task == datasets::Task::kLanguageModel;
   return in;
 }
 
