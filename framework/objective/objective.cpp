@@ -89,9 +89,11 @@ ObjectiveTerms Objective::compute(models::Model& model, const models::ModelInput
   }
 
   for (const auto& r : regularizers_) {
-    const RegularizerInputs inputs{model, input, labels, clean, clean_ctx, out.task_loss, step};
-    torch::Tensor term = r.regularizer->compute(inputs);
     const double w = r.weight.at(step, total_steps);
+    const RegularizerInputs inputs{model, input, labels, clean, clean_ctx, out.task_loss, step,
+                                   [this, &labels](const torch::Tensor& logits) { return task_loss(logits, labels); },
+                                   w};
+    torch::Tensor term = r.regularizer->compute(inputs);
     out.total = out.total + w * term;
     out.terms.emplace_back(r.name, term.detach());
   }

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,10 @@ struct RegularizerInputs {
   const attention::ForwardContext& clean_ctx;  // the clean forward's recorded scores/weights
   const torch::Tensor& task_loss;           // the clean task loss (with graph)
   int64_t step;                             // optimizer step, 0-based
+  // The objective's task loss of other logits against this batch's labels (for the extra
+  // forwards of adversarial terms), and this term's weight at this step.
+  std::function<torch::Tensor(const torch::Tensor& logits)> task_loss_of;
+  double weight = 1.0;
 };
 
 class Regularizer {

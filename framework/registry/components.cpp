@@ -5,6 +5,7 @@
 
 #include "framework/metrics/classification_metrics.h"
 #include "framework/metrics/language_model_metrics.h"
+#include "framework/objective/register_regularizers.h"
 
 namespace attnlab::registry {
 
@@ -161,6 +162,8 @@ void register_framework_components() {
                       if (l.size(1) != 2) return std::nullopt;
                       return metrics::binary_auroc(l, y);
                     });
+    objective::register_attention_regularizers();
+
     register_token_metric("perplexity", "language model: exp(mean next-token NLL), lower is better",
                           metrics::perplexity, false);
     register_token_metric("bits_per_token", "language model: mean next-token NLL in bits, lower is better",

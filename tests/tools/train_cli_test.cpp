@@ -208,6 +208,22 @@ TEST(TrainCli, AMetricOfAnotherTaskIsRejectedBeforeAnythingIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(dir)) << "a recipe that fails to build must leave no run directory";
 }
 
+TEST(TrainCli, AttentionRegularizersTrainAndAreLoggedByName) {
+  const std::string dir = make_temp_dir("regularizers");
+  const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir, "train.steps=20", "train.eval_every=20",
+                              "objective.regularizers=[{name: attention_at, epsilon: 1.0}, "
+                              "{name: attention_entropy, weight: 0.1, schedule: cosine}]"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto last = records(dir, "train").back();
+  EXPECT_GT(last.at("loss/attention_at").get<double>(), 0.0) << last.dump();
+  EXPECT_LT(last.at("loss/attention_entropy").get<double>(), 0.0) << last.dump();  // minus an entropy
+
+  const auto bad = run_attnlab({"train", kTiny, "run_dir=" + dir + "/bad",
+                                "objective.regularizers=[{name: attention_iat, mode: paper}]"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("objective.regularizers.0.mode: 'paper' is not one of"), std::string::npos) << bad.output;
+}
+
 TEST(TrainCli, MohOptionErrorsNameTheRecipeSection) {
   const std::string dir = make_temp_dir("moh-bad");
   const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir,
