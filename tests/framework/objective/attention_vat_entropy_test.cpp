@@ -243,7 +243,7 @@ TEST_P(OnEveryModule, AllRegularizersRun) {
   for (const auto& [name, reg] : regs) {
     drop_grads(*model);
     auto c = clean_forward(*model, in, kLabels);
-    EXPECT_EQ(c->ctx.scores().size(), 2u) << name;
+    EXPECT_EQ(c->ctx.scores().size(), GetParam() == "bilstm" ? 1u : 2u) << name;
     const auto term = reg->compute(inputs_for(*model, in, kLabels, *c));
     EXPECT_TRUE(std::isfinite(term.item<double>())) << name;
     (c->loss + term).backward();
@@ -261,7 +261,7 @@ TEST_P(OnEveryModule, AllRegularizersRun) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modules, OnEveryModule, ::testing::Values("mha", "moh", "mega"));
+INSTANTIATE_TEST_SUITE_P(Modules, OnEveryModule, ::testing::Values("mha", "moh", "mega", "bilstm"));
 
 }  // namespace
 }  // namespace attnlab::objective

@@ -12,6 +12,7 @@
 #include "attention/mha/mha.h"
 #include "attention/moh/moh.h"
 #include "framework/objective/objective.h"
+#include "models/bilstm_attention.h"
 #include "models/encoder_classifier.h"
 #include "models/mega_encoder.h"
 
@@ -26,11 +27,17 @@ inline models::InputSpec token_spec() {
   return s;
 }
 
-// kind: mha | moh | mega. Two layers, width 16, float64.
+// kind: mha | moh | mega (two layers, width 16) | bilstm (additive pooling); float64.
 inline models::ModelPtr tiny_model(const std::string& kind, uint64_t seed = 0) {
   torch::manual_seed(seed);
   models::ModelPtr model;
-  if (kind == "mega") {
+  if (kind == "bilstm") {
+    models::BiLstmAttentionOptions o;
+    o.embed_dim = 8;
+    o.hidden = 6;
+    o.attention_dim = 5;
+    model = std::make_shared<models::BiLstmAttention>(o, token_spec());
+  } else if (kind == "mega") {
     models::MegaEncoderOptions o;
     o.d_model = 16;
     o.layers = 2;
