@@ -41,12 +41,14 @@ struct DataSpec {
 // when no example is padded; labels (B) int64, or (B, T) int64 for a language model.
 // target_bytes (B, T) int64, language models only: how many bytes of the original text each target
 // token stands for (0 where the target is ignored), so bits per byte can be reported for any
-// tokenisation; undefined otherwise.
+// tokenisation; undefined otherwise. rationale (B, T) int64, datasets that know which tokens
+// decide the label (1 = evidence, 0 = not or padding); undefined otherwise.
 struct Batch {
   torch::Tensor inputs;
   torch::Tensor padding_mask;
   torch::Tensor labels;
   torch::Tensor target_bytes;
+  torch::Tensor rationale;
   int64_t size() const { return labels.defined() ? labels.size(0) : inputs.size(0); }
 };
 

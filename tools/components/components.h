@@ -11,6 +11,6 @@ void register_all_components();
 void register_attention_components();
 void register_model_components();
 void register_dataset_components();
-void register_attention_pooling_model_components();
+void register_attention_regularizer_paper_components();
 
 }  // namespace attnlab::tools

@@ -15,7 +15,7 @@ void register_all_components() {
     register_attention_components();
     register_model_components();
     register_dataset_components();
-    register_attention_pooling_model_components();
+    register_attention_regularizer_paper_components();
   });
 }
 
