@@ -42,7 +42,18 @@ MegaEncoder::MegaEncoder(const MegaEncoderOptions& options, const InputSpec& spe
     layers_->push_back(layer_list_.back());
   }
   if (options.prenorm) final_norm_ = register_module("final_norm", attention::SequenceNorm(options.norm, options.d_model));
-  head_ = register_module("head", torch::nn::Linear(options.d_model, spec.num_classes));
+  TORCH_CHECK(options.classifier_hidden >= 0, "mega_encoder: classifier_hidden must not be negative (got ",
+              options.classifier_hidden, ")");
+  if (options.classifier_hidden > 0) {
+    // fairseq's LRAModel: Sequential(Linear(D, H), Dropout), its activation (GELU: the
+    // classifier_activation_fn default, which the Mega LRA commands keep), then a bias-free
+    // sentence projection.
+    classifier_ = register_module("classifier", torch::nn::Linear(options.d_model, options.classifier_hidden));
+    head_ = register_module(
+        "head", torch::nn::Linear(torch::nn::LinearOptions(options.classifier_hidden, spec.num_classes).bias(false)));
+  } else {
+    head_ = register_module("head", torch::nn::Linear(options.d_model, spec.num_classes));
+  }
 }
 
 ModelOutput MegaEncoder::forward(const ModelInput& input, attention::ForwardContext& ctx) {
@@ -56,7 +67,9 @@ ModelOutput MegaEncoder::forward(const ModelInput& input, attention::ForwardCont
     h = layer_list_[i]->ffn->forward(a.out, mask);
   }
   if (final_norm_) h = final_norm_->forward(h, mask);
-  out.logits = head_->forward(masked_mean(h, mask));  // (B, C)
+  torch::Tensor z = masked_mean(h, mask);  // (B, D)
+  if (classifier_) z = torch::gelu(torch::dropout(classifier_->forward(z), options_.dropout, is_training()));  // (B, H)
+  out.logits = head_->forward(z);  // (B, C)
   return out;
 }
 

@@ -5,7 +5,9 @@
 //   h  = NFFN_i(Mega_i(h))              layers.<i>.{attn,ffn}, attention site "layer<i>"; each sub-layer
 //                                       holds its own residual and norm (so no residual here)
 //   z  = masked_mean(final_norm(h))     final norm only with prenorm (post-norm layers end normed)
-//   logits = head(z)                    (B, num_classes)
+//   logits = head(z)                    (B, num_classes), classifier_hidden = 0
+//   logits = head(gelu(dropout(classifier(z))))   classifier_hidden = H > 0: fairseq's LRA
+//                                       classifier, Linear(D, H) then a bias-free Linear(H, C)
 // Mega_i comes from the AttentionBuilder (normally `mega`), so chunked Mega and any variant plug
 // in. Padding mask (B, T) bool, true = padding.
 #pragma once
@@ -29,6 +31,7 @@ struct MegaEncoderOptions {
   double hidden_dropout = 0.0;  // inside the normalized FFN
   std::string norm = "layer";   // layer | scale | rms | batch (FFN and final norm)
   bool prenorm = true;
+  int64_t classifier_hidden = 0;  // 0: one Linear(D, C); > 0: Linear(D, H), dropout, GELU, Linear(H, C, no bias)
 };
 
 // One layer: the Mega sub-layer ("attn") then the normalized FFN ("ffn").
@@ -54,6 +57,7 @@ class MegaEncoder : public Model {
   torch::nn::ModuleList layers_;
   std::vector<MegaLayer> layer_list_;
   attention::SequenceNorm final_norm_{nullptr};
+  torch::nn::Linear classifier_{nullptr};  // only with classifier_hidden > 0
   torch::nn::Linear head_{nullptr};
 };
 

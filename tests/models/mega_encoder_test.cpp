@@ -1,5 +1,6 @@
 // The Mega LRA encoder: shapes for token and feature inputs, padding invariance (values at padded
-// positions change nothing), sites named per layer, and max_positions checked at construction.
+// positions change nothing), sites named per layer, max_positions checked at construction, and
+// fairseq's LRA classifier (classifier_hidden).
 #include <gtest/gtest.h>
 
 #include "attention/mega/mega_attention.h"
@@ -51,6 +52,44 @@ TEST(MegaEncoder, PaddedPositionsDoNotMatter) {
   y.index_put_({1, torch::indexing::Slice(6, 9)}, 100.0);
   const auto b = model.forward({y, mask}, ctx).logits;
   EXPECT_LT((a - b).abs().max().item<double>(), 1e-5);
+}
+
+// classifier_hidden = H: logits = W2 gelu(W1 z + b1) with no output bias, z the pooled vector. z is
+// read from a twin whose head is the identity (classifier_hidden 0, C = D, W = I, b = 0), and the
+// expected logits are computed here from the parameters.
+TEST(MegaEncoder, ClassifierHiddenLayerIsLinearGeluThenBiasFreeOutput) {
+  InputSpec spec{/*num_classes=*/16, /*vocab_size=*/12, 0, /*max_length=*/8, /*pad_id=*/0};
+  torch::manual_seed(3);
+  MegaEncoder plain(small(), spec, mega_builder());
+  auto options = small();
+  options.classifier_hidden = 7;
+  torch::manual_seed(4);
+  MegaEncoder fairseq_head(options, spec, mega_builder());
+  auto params = fairseq_head.named_parameters();
+  EXPECT_EQ(params["classifier.weight"].sizes(), (std::vector<int64_t>{7, 16}));
+  EXPECT_EQ(params["head.weight"].sizes(), (std::vector<int64_t>{16, 7}));
+  EXPECT_EQ(params.find("head.bias"), nullptr);
+  {
+    torch::NoGradGuard no_grad;
+    auto plain_params = plain.named_parameters();
+    plain_params["head.weight"].copy_(torch::eye(16));
+    plain_params["head.bias"].zero_();
+    for (auto& p : plain_params) {
+      if (p.key().rfind("head.", 0) != 0) params[p.key()].copy_(p.value());
+    }
+  }
+  plain.eval();
+  fairseq_head.eval();
+  const auto tokens = torch::randint(1, 12, {3, 8});
+  auto mask = torch::zeros({3, 8}, torch::kBool);
+  mask[2].narrow(0, 5, 3).fill_(true);
+  attention::ForwardContext ctx;
+  const auto z = plain.forward({tokens, mask}, ctx).logits;  // (B, D): the pooled vector
+  const auto hidden = torch::gelu(torch::matmul(z, params["classifier.weight"].t()) + params["classifier.bias"]);
+  const auto expected = torch::matmul(hidden, params["head.weight"].t());
+  const auto logits = fairseq_head.forward({tokens, mask}, ctx).logits;
+  EXPECT_LT((logits - expected).abs().max().item<double>(), 1e-5);
+  EXPECT_GT(expected.abs().max().item<double>(), 1e-3);
 }
 
 TEST(MegaEncoder, RejectsDataLongerThanThePositionBias) {

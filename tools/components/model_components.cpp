@@ -38,6 +38,10 @@ void register_model_components() {
   mega.add_float("hidden_dropout", 0.0, "dropout inside the FFN").at_least(0).less_than(1);
   mega.add_string("norm", "layer", "normalisation of the FFN and the final norm").one_of({"layer", "scale", "rms", "batch"});
   mega.add_bool("prenorm", true, "pre-norm layers (and a final norm)");
+  mega.add_int("classifier_hidden", 0,
+               "hidden width of fairseq's LRA classifier: Linear + GELU, then a bias-free output layer "
+               "(0: one Linear; the paper uses 2 * d_model)")
+      .at_least(0);
   mega.add_component("attention", "attention", "{name: mega}", "the sequence-mixing sub-layer of every layer");
   registry::models().add(
       "mega_encoder", mega.doc(), mega,
@@ -50,6 +54,7 @@ void register_model_components() {
         o.hidden_dropout = s.get_float("hidden_dropout");
         o.norm = s.get_string("norm");
         o.prenorm = s.get_bool("prenorm");
+        o.classifier_hidden = s.get_int("classifier_hidden");
         return std::make_shared<models::MegaEncoder>(o, spec, attention);
       });
 }
