@@ -55,6 +55,12 @@ void ForwardContext::on_weights(const std::string& site, const torch::Tensor& we
   if (record_weights_) weights_[site] = weights;
 }
 
+void ForwardContext::report(const std::string& site, const std::string& name, const torch::Tensor& value) {
+  TORCH_CHECK(value.defined() && value.dim() <= 1, "statistic '", name, "' of site '", site,
+              "' must be a scalar or a vector");
+  statistics_.push_back({site, name, value.detach()});
+}
+
 void ForwardContext::set_perturbation(const std::string& site, const torch::Tensor& r) {
   TORCH_CHECK(r.defined(), "attention perturbation for site '", site, "' is undefined");
   perturbations_[site] = r;

@@ -6,6 +6,9 @@
 // add a perturbation r[site] on a second forward, or read the weights; a metric can read weights
 // in eval mode. Shapes: scores and weights are (B, H, Tq, Tk); mask is (B, Tk) bool, true = padding
 // (undefined when nothing is padded).
+// Modules may also report statistics of the forward (e.g. MoH's fraction of heads used and per-head
+// usage) with ctx.report(site, name, value); the trainer and evaluator average and log them. Values
+// stay on the module's device, so reporting costs no host synchronisation.
 #pragma once
 
 #include <torch/torch.h>
@@ -38,6 +41,16 @@ class ForwardContext {
   // lists every attention site of the model either way.
   void visit(const std::string& site);
 
+  // A statistic of this forward at `site`: a scalar or a vector (e.g. one value per head), stored
+  // detached. Reported every forward; cheap to ignore.
+  void report(const std::string& site, const std::string& name, const torch::Tensor& value);
+  struct Statistic {
+    std::string site;
+    std::string name;
+    torch::Tensor value;
+  };
+  const std::vector<Statistic>& statistics() const { return statistics_; }
+
   // --- configuration, by whoever owns the forward (trainer, regularizer, metric) ---
   void set_record_scores(bool on) { record_scores_ = on; }
   void set_record_weights(bool on) { record_weights_ = on; }
@@ -60,6 +73,7 @@ class ForwardContext {
   std::map<std::string, torch::Tensor> weights_;
   std::map<std::string, torch::Tensor> masks_;
   std::vector<std::string> sites_;
+  std::vector<Statistic> statistics_;
 };
 
 }  // namespace attnlab::attention

@@ -158,18 +158,29 @@ AttentionOutput MixtureOfHeadsAttention::forward(const AttentionCall& call, Forw
 
   {
     torch::NoGradGuard no_grad;
+    // Routing statistics over the real (non-padded) tokens, on the device: no host read here.
     const auto used = routing.selected.to(torch::kFloat).reshape({-1, h});  // (B*T,H)
     const auto w = valid.defined() ? valid.reshape({-1, 1}).to(torch::kFloat)
                                    : torch::ones({batch * t, 1}, used.options());  // (B*T,1)
-    const auto tokens = static_cast<int64_t>(std::llround(w.sum().item<double>()));
-    last_stats_.tokens = tokens;
-    last_stats_.head_usage = ((used * w).sum(0) / std::max<int64_t>(tokens, 1)).cpu();  // (H)
-    last_stats_.active_fraction =
-        last_stats_.head_usage.sum().item<double>() / static_cast<double>(h);
+    const auto head_usage = (used * w).sum(0) / w.sum().clamp_min(1.0);           // (H)
+    ctx.report(site, "moh_head_usage", head_usage);
+    ctx.report(site, "moh_active_fraction", head_usage.sum() / static_cast<double>(h));
+    last_valid_ = w;
     const auto balance = routing.balance.defined() ? routing.balance.detach() : torch::Tensor();
     last_routing_ = RoutingResult{routing.gates.detach(), routing.selected, balance};
   }
   return output;
+}
+
+RoutingStats MixtureOfHeadsAttention::last_routing_stats() const {
+  RoutingStats stats;
+  if (!last_routing_.selected.defined()) return stats;
+  const int64_t h = last_routing_.selected.size(-1);
+  const auto used = last_routing_.selected.to(torch::kFloat).reshape({-1, h});
+  stats.tokens = static_cast<int64_t>(std::llround(last_valid_.sum().item<double>()));
+  stats.head_usage = ((used * last_valid_).sum(0) / std::max<int64_t>(stats.tokens, 1)).cpu();
+  stats.active_fraction = stats.head_usage.sum().item<double>() / static_cast<double>(h);
+  return stats;
 }
 
 }  // namespace attnlab::attention

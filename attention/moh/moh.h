@@ -34,7 +34,9 @@ struct MohOptions {
   double balance_weight = 0.01;    // objective coefficient of the load-balance loss
 };
 
-// Routing summary of the last forward, detached, over non-padded tokens.
+// Routing summary of the last forward, detached, over non-padded tokens. Each forward also reports
+// the same as ForwardContext statistics "moh_head_usage" (H) and "moh_active_fraction" (scalar),
+// which the trainer logs.
 struct RoutingStats {
   torch::Tensor head_usage;      // (H) float32: fraction of real tokens that used each head
   double active_fraction = 0.0;  // mean fraction of heads a real token used: (h_s + K) / H
@@ -62,7 +64,7 @@ class MixtureOfHeadsAttention : public AttentionModule {
 
   // Gates (B, T, H) and selection of the last forward, detached (for tests and reports).
   const RoutingResult& last_routing() const { return last_routing_; }
-  RoutingStats last_routing_stats() const { return last_stats_; }
+  RoutingStats last_routing_stats() const;
   // Whether the last forward took the skip path (skip_unselected and an inert tap; README).
   bool last_forward_skipped() const { return last_skipped_; }
 
@@ -85,7 +87,7 @@ class MixtureOfHeadsAttention : public AttentionModule {
   torch::nn::Linear wg_0_{nullptr};
   torch::nn::Linear wg_1_{nullptr};
   RoutingResult last_routing_;
-  RoutingStats last_stats_;
+  torch::Tensor last_valid_;  // (B*T, 1) float: 1 for the real tokens of the last forward
   bool last_skipped_ = false;
 };
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "datasets/dataset.h"
+
 namespace attnlab::objective {
 
 double WeightSchedule::at(int64_t step, int64_t total_steps) const {
@@ -40,8 +42,17 @@ bool Objective::needs_weights() const {
 
 torch::Tensor Objective::task_loss(const torch::Tensor& logits, const torch::Tensor& labels) const {
   namespace F = torch::nn::functional;
-  return F::cross_entropy(logits, labels,
-                          F::CrossEntropyFuncOptions().label_smoothing(label_smoothing_));
+  auto options = F::CrossEntropyFuncOptions().label_smoothing(label_smoothing_);
+  if (logits.dim() == 3) {
+    // Language model: every position predicts the next token; ignored targets (padding) neither
+    // count in the mean nor get gradient.
+    TORCH_CHECK(labels.dim() == 2 && labels.size(0) == logits.size(0) && labels.size(1) == logits.size(1),
+                "a language model's logits (B, T, V) need targets (B, T); got ", logits.sizes(), " and ",
+                labels.sizes());
+    return F::cross_entropy(logits.reshape({-1, logits.size(2)}), labels.reshape({-1}),
+                            options.ignore_index(datasets::kIgnoreTarget));
+  }
+  return F::cross_entropy(logits, labels, options);
 }
 
 ObjectiveTerms Objective::compute(models::Model& model, const models::ModelInput& input,

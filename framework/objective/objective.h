@@ -52,7 +52,9 @@ class Objective {
   bool needs_scores() const;
   bool needs_weights() const;
 
-  // Cross-entropy of logits (B, C) against labels (B), mean over the batch.
+  // Cross-entropy of logits (B, C) against labels (B), mean over the batch; for a language model
+  // logits (B, T, V) against targets (B, T), mean over the targets that are not
+  // datasets::kIgnoreTarget.
   torch::Tensor task_loss(const torch::Tensor& logits, const torch::Tensor& labels) const;
 
   // All terms for one micro-batch, after its clean forward.

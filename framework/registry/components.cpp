@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "framework/metrics/classification_metrics.h"
+#include "framework/metrics/language_model_metrics.h"
 
 namespace attnlab::registry {
 
@@ -111,6 +112,27 @@ void register_metric(const std::string& name, const std::string& doc, FunctionMe
   });
 }
 
+// Adapts a function of a language model's token totals to the Metric interface.
+class TokenMetric : public metrics::Metric {
+ public:
+  using Fn = std::optional<double> (*)(const metrics::TokenTotals&);
+  TokenMetric(Fn fn, bool higher_is_better) : fn_(fn), higher_is_better_(higher_is_better) {}
+  datasets::Task task() const override { return datasets::Task::kLanguageModel; }
+  std::optional<double> compute_tokens(const metrics::TokenTotals& totals) const override { return fn_(totals); }
+  bool higher_is_better() const override { return higher_is_better_; }
+
+ private:
+  Fn fn_;
+  bool higher_is_better_;
+};
+
+void register_token_metric(const std::string& name, const std::string& doc, TokenMetric::Fn fn,
+                           bool higher_is_better) {
+  metrics().add(name, doc, config::Schema(doc), [fn, higher_is_better](const config::Section&) {
+    return std::make_shared<TokenMetric>(fn, higher_is_better);
+  });
+}
+
 }  // namespace
 
 void register_framework_components() {
@@ -139,6 +161,15 @@ void register_framework_components() {
                       if (l.size(1) != 2) return std::nullopt;
                       return metrics::binary_auroc(l, y);
                     });
+    register_token_metric("perplexity", "language model: exp(mean next-token NLL), lower is better",
+                          metrics::perplexity, false);
+    register_token_metric("bits_per_token", "language model: mean next-token NLL in bits, lower is better",
+                          metrics::bits_per_token, false);
+    register_token_metric("bits_per_byte",
+                          "language model: the split's NLL in bits over its text's bytes, lower is better",
+                          metrics::bits_per_byte, false);
+    register_token_metric("token_accuracy", "language model: fraction of next tokens that are the argmax",
+                          metrics::token_accuracy, true);
   });
 }
 

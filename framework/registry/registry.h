@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <c10/util/Exception.h>
 
@@ -33,6 +34,11 @@ class Registry {
     return it->second;
   }
   const std::string& kind() const { return kind_; }
+  std::vector<std::string> names() const {  // sorted
+    std::vector<std::string> out;
+    for (const auto& entry : factories_) out.push_back(entry.first);
+    return out;
+  }
 
  private:
   std::string kind_;

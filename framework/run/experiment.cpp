@@ -90,11 +90,28 @@ objective::Objective build_objective(const Recipe& recipe) {
   return objective::Objective(recipe.objective.label_smoothing, std::move(regs));
 }
 
-NamedMetrics build_metrics(const Recipe& recipe) {
+NamedMetrics build_metrics(const Recipe& recipe, const datasets::DataSpec& spec) {
   NamedMetrics out;
   config::Value empty = config::Value::map();
-  for (const auto& name : recipe.eval.metrics)
+  std::vector<std::string> mismatched;
+  for (const auto& name : recipe.eval.metrics) {
     out.emplace_back(name, registry::metrics().get(name)(config::Section(&empty, "eval.metrics")));
+    if (out.back().second->task() != spec.task) mismatched.push_back(name);
+  }
+  if (!mismatched.empty()) {
+    // Caught before training: a classification metric cannot read a language model's evaluation.
+    std::ostringstream msg;
+    const auto e = recipe.section("eval");
+    msg << e.origin("metrics").str() << ": eval.metrics:";
+    for (const auto& m : mismatched) msg << " '" << m << "'";
+    msg << (mismatched.size() == 1 ? " does" : " do") << " not apply to this dataset, whose task is "
+        << datasets::task_name(spec.task) << "; metrics for it:";
+    for (const auto& name : registry::metrics().names()) {
+      config::Value none = config::Value::map();
+      if (registry::metrics().get(name)(config::Section(&none, "eval.metrics"))->task() == spec.task) msg << " " << name;
+    }
+    throw UserError(msg.str());
+  }
   return out;
 }
 

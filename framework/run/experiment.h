@@ -26,7 +26,9 @@ models::ModelPtr build_model(const Recipe& recipe, const datasets::DataSpec& spe
 optim::BuiltOptimizer build_optimizer(const Recipe& recipe, models::Model& model);
 std::unique_ptr<optim::Schedule> build_schedule(const Recipe& recipe, int64_t total_steps);
 objective::Objective build_objective(const Recipe& recipe);
-NamedMetrics build_metrics(const Recipe& recipe);
+// The recipe's eval.metrics; a metric of another task than the dataset's is a UserError naming
+// eval.metrics and the metrics that do apply.
+NamedMetrics build_metrics(const Recipe& recipe, const datasets::DataSpec& spec);
 
 // The split named `name` of `dataset`, or a UserError naming the recipe key and the valid splits.
 std::shared_ptr<const datasets::Split> split_or_error(const datasets::Dataset& dataset,

@@ -10,6 +10,7 @@
 #include "framework/config/schema.h"
 #include "framework/errors.h"
 #include "framework/registry/catalog.h"
+#include "framework/registry/components.h"
 
 namespace attnlab::run {
 namespace {
@@ -194,7 +195,15 @@ std::string resolve_mode(const std::string& monitor, const std::string& mode) {
   const std::string suffix = "loss";
   bool is_loss = monitor.size() >= suffix.size() &&
                  monitor.compare(monitor.size() - suffix.size(), suffix.size(), suffix) == 0;
-  return is_loss ? "min" : "max";
+  if (is_loss) return "min";
+  // A registered metric knows its direction (perplexity and bits go down, accuracy goes up).
+  const std::string metric = monitor.substr(monitor.find('/') + 1);
+  if (registry::metrics().contains(metric)) {
+    config::Value empty = config::Value::map();
+    const auto m = registry::metrics().get(metric)(config::Section(&empty, "eval.metrics"));
+    return m->higher_is_better() ? "max" : "min";
+  }
+  return "max";
 }
 
 void register_recipe_sections() {

@@ -1,5 +1,9 @@
-// Evaluation of a model on a whole split, in order, without gradients: the task loss (mean over
-// examples) and the recipe's metrics over the concatenated logits.
+// Evaluation of a model on a whole split, in order, without gradients: the task loss and the
+// recipe's metrics. Classification: loss is the mean over examples and metrics read the
+// concatenated logits. Language model: loss is the mean over every non-ignored target of the split
+// (not over windows, so a short last window weighs what its tokens weigh) and metrics read the
+// split's token totals. Attention statistics the modules report (e.g. MoH's fraction of heads
+// used) are averaged over batches into `statistics`.
 #pragma once
 
 #include <torch/torch.h>
@@ -20,7 +24,9 @@ struct EvalResult {
   std::string split;
   int64_t examples = 0;
   double loss = 0.0;
+  int64_t tokens = 0;                     // language model: targets counted; else 0
   std::map<std::string, double> metrics;  // undefined metrics (e.g. AUROC on 10 classes) absent
+  std::map<std::string, double> statistics;  // attention statistics: "<name>" averaged over sites
 
   // "loss" or a metric name -> value; throws std::out_of_range if absent.
   double get(const std::string& name) const;

@@ -18,6 +18,7 @@
 #include "framework/run/experiment.h"
 #include "framework/run/run_dir.h"
 #include "framework/runtime/threads.h"
+#include "framework/train/attention_statistics.h"
 #include "framework/train/evaluator.h"
 #include "framework/train/monitor.h"
 #include "framework/train/sampler.h"
@@ -100,6 +101,7 @@ class TrainingRun {
   // The step's logged values.
   double loss_ = 0.0, lr_ = 0.0, norm_ = 0.0;
   std::vector<std::pair<std::string, double>> terms_;
+  AttentionStatistics statistics_;  // the last step's attention statistics (e.g. MoH routing)
   EvalResult last_eval_;  // the latest evaluation (of step last_eval_step_)
 };
 
@@ -109,12 +111,10 @@ void TrainingRun::setup() {
   torch::manual_seed(static_cast<uint64_t>(r_.seed));
   device_ = pick_device(cfg_.device);
 
-  dir_ = run::RunDir::create(r_.run_dir);
-  dir_.save_recipe(r_);
-
   dataset_ = run::build_dataset(r_);
   train_split_ = run::split_or_error(*dataset_, "train", "data");
   eval_split_ = run::split_or_error(*dataset_, r_.eval.split, "eval.split");
+  metrics_ = run::build_metrics(r_, dataset_->spec());  // before the model: a mismatch fails fast
   // Parameters are initialised right after seeding, so the same seed gives the same model.
   model_ = run::build_model(r_, dataset_->spec());
   model_->to(device_);
@@ -122,7 +122,9 @@ void TrainingRun::setup() {
   for (const auto& p : model_->parameters()) params_.push_back(p);
   opt_ = run::build_optimizer(r_, *model_);
   objective_ = std::make_unique<objective::Objective>(run::build_objective(r_));
-  metrics_ = run::build_metrics(r_);
+  // Only once every component is built: a recipe that fails to build leaves no run directory.
+  dir_ = run::RunDir::create(r_.run_dir);
+  dir_.save_recipe(r_);
 
   sampler_ = std::make_unique<EpochSampler>(train_split_->size(), cfg_.batch_size, cfg_.shuffle,
                                             cfg_.drop_last, static_cast<uint64_t>(r_.seed));
@@ -198,6 +200,7 @@ void TrainingRun::step_once() {
   // step, not one per micro-batch and term).
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
   std::vector<std::pair<std::string, torch::Tensor>> term_sums;
+  statistics_.clear();  // this step's forwards only, like the loss it is logged with
   const bool inject_nan = std::find(r_.debug.nan_loss_at_steps.begin(), r_.debug.nan_loss_at_steps.end(),
                                     step_) != r_.debug.nan_loss_at_steps.end();
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
@@ -210,6 +213,7 @@ void TrainingRun::step_once() {
     ctx.set_record_scores(objective_->needs_scores());
     ctx.set_record_weights(objective_->needs_weights());
     const models::ModelOutput out = model_->forward(input, ctx);
+    statistics_.add(ctx);
     auto terms = objective_->compute(*model_, input, labels, out, ctx, step_, total_steps_);
     torch::Tensor loss = terms.total / static_cast<double>(cfg_.grad_accum);
     if (inject_nan) loss = loss * std::numeric_limits<double>::quiet_NaN();
@@ -278,6 +282,8 @@ void TrainingRun::evaluate_and_track() {
   log_->write(rec);
   tensorboard_->add_scalar(r_.eval.split + "/loss", ev.loss, step_);
   for (const auto& [name, v] : ev.metrics) tensorboard_->add_scalar(r_.eval.split + "/" + name, v, step_);
+  for (const auto& [name, v] : ev.statistics)
+    tensorboard_->add_scalar(r_.eval.split + "/attention/" + name, v, step_);
   progress_->message("step " + std::to_string(step_) + " " + ev.to_line());
 
   const auto metric_of = [&](const std::string& monitor) { return ev.get(monitor.substr(monitor.find('/') + 1)); };
@@ -320,7 +326,11 @@ void TrainingRun::after_step() {
                           {"loss", loss_}, {"lr", lr_}, {"grad_norm", norm_}};
     for (const auto& [name, v] : terms_) rec["loss/" + name] = v;
     if (skipped_ > 0) rec["skipped_steps"] = skipped_;
+    // Read only on logged steps: the statistics stay on the device otherwise.
+    const AttentionStatistics::Read stats = statistics_.read();
+    rec.update(stats.to_json());
     log_->write(rec);
+    for (const auto& [name, v] : stats.scalars) tensorboard_->add_scalar("train/attention/" + name, v, step_);
     tensorboard_->add_scalar("train/loss", loss_, step_);
     tensorboard_->add_scalar("train/lr", lr_, step_);
     tensorboard_->add_scalar("train/grad_norm", norm_, step_);

@@ -135,5 +135,26 @@ TEST(MohStats, UsageOverRealTokens) {
   EXPECT_NEAR(stats.active_fraction, 5.0 / 8.0, 1e-6);
 }
 
+// What the module reports through the context (and the trainer logs) is the same summary.
+TEST(MohStats, ReportedThroughTheContext) {
+  auto moh = make_moh(moh_options(16, 8, 2, 3), torch::kFloat, 6);
+  const auto x = torch::randn({2, 6, 16});
+  const auto mask = padding_from_lengths({6, 2}, 6);
+  ForwardContext ctx;
+  moh->forward(AttentionCall{x, mask, false}, ctx, "layer3");
+  const auto stats = moh->last_routing_stats();
+  ASSERT_EQ(ctx.statistics().size(), 2u);
+  for (const auto& s : ctx.statistics()) {
+    EXPECT_EQ(s.site, "layer3");
+    EXPECT_FALSE(s.value.requires_grad());
+    if (s.name == "moh_head_usage") {
+      EXPECT_LT(max_abs_diff(s.value, stats.head_usage), 1e-7);
+    } else {
+      EXPECT_EQ(s.name, "moh_active_fraction");
+      EXPECT_NEAR(s.value.item<double>(), 5.0 / 8.0, 1e-6);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace attnlab::attention

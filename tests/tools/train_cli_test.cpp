@@ -184,8 +184,28 @@ TEST(TrainCli, MohTrainsThroughTheRegistryAndLogsItsBalanceLoss) {
   ASSERT_TRUE(train.back().contains("loss/moh_balance")) << train.back().dump();
   // Uniform routing gives K = 2; a trained router stays near it (the loss keeps it balanced).
   EXPECT_NEAR(train.back().at("loss/moh_balance").get<double>(), 2.0, 0.5);
+  // Routing statistics: 1 shared + top-2 of 3 routed heads = 3/4 of the heads per token, on
+  // average over layers and per layer; the shared head serves every token.
+  for (const auto& record : {train.back(), records(dir, "eval").back()}) {
+    EXPECT_NEAR(record.at("attention/moh_active_fraction").get<double>(), 0.75, 1e-6) << record.dump();
+  }
+  const auto usage = train.back().at("attention/layer0/moh_head_usage").get<std::vector<double>>();
+  ASSERT_EQ(usage.size(), 4u);
+  EXPECT_NEAR(usage[0], 1.0, 1e-6);
+  EXPECT_NEAR(usage[1] + usage[2] + usage[3], 2.0, 1e-5);
   const auto summary = nlohmann::json::parse(read_text(dir + "/summary.json"));
   EXPECT_GT(summary.at("final").at("val").at("accuracy").get<double>(), 0.5);  // chance is 0.1
+}
+
+TEST(TrainCli, AMetricOfAnotherTaskIsRejectedBeforeAnythingIsWritten) {
+  const std::string dir = make_temp_dir("metric-task") + "/run";
+  const auto r = run_attnlab({"train", kTiny, "run_dir=" + dir, "eval.metrics=[accuracy, perplexity]"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("eval.metrics: 'perplexity' does not apply to this dataset, whose task is "
+                          "classification; metrics for it: accuracy auroc macro_f1"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir)) << "a recipe that fails to build must leave no run directory";
 }
 
 TEST(TrainCli, MohOptionErrorsNameTheRecipeSection) {

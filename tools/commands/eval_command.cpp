@@ -44,7 +44,7 @@ int eval_command(const Args& args) {
   if (split.empty()) split = t.recipe.eval.test_split.empty() ? t.recipe.eval.split : t.recipe.eval.test_split;
   const auto data = run::split_or_error(*t.dataset, split, "--split");
   const auto result = train::evaluate(*t.model, *data, split, t.recipe.eval.batch_size, run::build_objective(t.recipe),
-                                      run::build_metrics(t.recipe), torch::Device(torch::kCPU));
+                                      run::build_metrics(t.recipe, t.dataset->spec()), torch::Device(torch::kCPU));
   if (json) {
     auto j = result.to_json();
     j["checkpoint"] = t.checkpoint;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
+#include "datasets/dataset.h"
 #include "framework/objective/objective.h"
 
 namespace attnlab::objective {
@@ -72,6 +74,41 @@ TEST(Objective, LabelSmoothing) {
   EXPECT_NEAR(plain.task_loss(logits, labels).item<double>(), lse - 2.0, 1e-6);
   // 0.9 on the label, 0.1 on the other class.
   EXPECT_NEAR(smooth.task_loss(logits, labels).item<double>(), 0.9 * (lse - 2.0) + 0.1 * lse, 1e-6);
+}
+
+// A language model's loss: the mean over the non-ignored targets of -log softmax(logits)[target],
+// computed here by a plain loop; ignored positions get no gradient.
+TEST(Objective, LanguageModelLossIsTheMeanOverNonIgnoredTargets) {
+  torch::manual_seed(1);
+  const auto logits = torch::randn({2, 3, 5}, torch::dtype(torch::kDouble).requires_grad(true));
+  constexpr int64_t kIgnore = datasets::kIgnoreTarget;
+  const auto targets = torch::tensor(std::vector<int64_t>{1, 4, kIgnore, 0, kIgnore, 2}).view({2, 3});
+  Objective objective(0.0, {});
+  const auto loss = objective.task_loss(logits, targets);
+
+  double sum = 0.0;
+  int count = 0;
+  for (int b = 0; b < 2; ++b) {
+    for (int t = 0; t < 3; ++t) {
+      const int64_t y = targets[b][t].item<int64_t>();
+      if (y == datasets::kIgnoreTarget) continue;
+      const auto row = logits[b][t].detach();
+      sum += (row.exp().sum().log() - row[y]).item<double>();
+      ++count;
+    }
+  }
+  EXPECT_EQ(count, 4);
+  EXPECT_NEAR(loss.item<double>(), sum / count, 1e-12);
+
+  loss.backward();
+  EXPECT_EQ(logits.grad()[0][2].abs().sum().item<double>(), 0.0);  // ignored target
+  EXPECT_EQ(logits.grad()[1][1].abs().sum().item<double>(), 0.0);
+  EXPECT_GT(logits.grad()[0][0].abs().sum().item<double>(), 0.0);
+}
+
+TEST(Objective, LanguageModelLossRejectsMismatchedTargets) {
+  Objective objective(0.0, {});
+  EXPECT_THROW(objective.task_loss(torch::zeros({2, 3, 5}), torch::zeros({2, 4}, torch::kLong)), c10::Error);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "framework/registry/components.h"
 #include "framework/run/recipe.h"
 #include "framework/train/monitor.h"
 
@@ -44,6 +45,14 @@ TEST(ResolveMode, LossesAreMinimised) {
   EXPECT_EQ(run::resolve_mode("val/loss", "auto"), "min");
   EXPECT_EQ(run::resolve_mode("val/accuracy", "auto"), "max");
   EXPECT_EQ(run::resolve_mode("val/accuracy", "min"), "min");
+}
+
+TEST(ResolveMode, RegisteredMetricsKnowTheirDirection) {
+  registry::register_framework_components();
+  EXPECT_EQ(run::resolve_mode("val/perplexity", "auto"), "min");
+  EXPECT_EQ(run::resolve_mode("val/bits_per_byte", "auto"), "min");
+  EXPECT_EQ(run::resolve_mode("val/token_accuracy", "auto"), "max");
+  EXPECT_EQ(run::resolve_mode("val/macro_f1", "auto"), "max");
 }
 
 }  // namespace
