@@ -86,7 +86,9 @@ TEST_F(RecipeTest, EveryShippedRecipeValidates) {
   for (const char* recipe : {"recipes/quickstart.yaml", "tests/tools/data/tiny.yaml", "recipes/moh/digits_vit_mha.yaml",
                              "recipes/moh/digits_vit_moh75.yaml", "recipes/moh/digits_vit_moh50.yaml",
                              "recipes/mega/listops_transformer.yaml", "recipes/mega/listops_mega.yaml",
-                             "recipes/mega/listops_mega_chunk.yaml"})
+                             "recipes/mega/listops_mega_chunk.yaml", "recipes/moh/lm_bytes_mha.yaml",
+                             "recipes/moh/lm_bytes_moh75.yaml", "recipes/moh/lm_bytes_moh50.yaml",
+                             "recipes/mega/lm_bytes_mega.yaml", "recipes/lm_words.yaml"})
     EXPECT_NO_THROW(run::load_recipe(source_path(recipe), {})) << recipe;
 }
 
