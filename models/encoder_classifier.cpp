@@ -2,6 +2,7 @@
 #include "models/encoder_classifier.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace attnlab::models {
 
@@ -36,6 +37,11 @@ EncoderClassifier::EncoderClassifier(const EncoderClassifierOptions& options, co
               "encoder_classifier: dropout must be in [0, 1) (got ", options.dropout, ")");
   TORCH_CHECK(options.pooling == "mean" || options.pooling == "cls",
               "encoder_classifier: pooling must be 'mean' or 'cls' (got '", options.pooling, "')");
+  if (spec.language_model) {
+    throw std::invalid_argument(
+        "encoder_classifier is a classifier, but the dataset is a language-model corpus; use model: "
+        "{name: decoder_lm} for next-token prediction");
+  }
   TORCH_CHECK(spec.num_classes > 0, "encoder_classifier: num_classes must be positive");
   TORCH_CHECK(spec.max_length > 0, "encoder_classifier: max_length must be positive");
   TORCH_CHECK(spec.vocab_size > 0 || spec.feature_dim > 0,

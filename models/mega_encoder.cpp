@@ -1,6 +1,8 @@
 // Mega LRA encoder: embedding, N x (Mega sub-layer, normalized FFN), mean pooling, classifier.
 #include "models/mega_encoder.h"
 
+#include <stdexcept>
+
 #include "attention/mega/mega_attention.h"
 #include "models/encoder_classifier.h"
 
@@ -13,6 +15,11 @@ MegaEncoder::MegaEncoder(const MegaEncoderOptions& options, const InputSpec& spe
                          const AttentionBuilder& build_attention)
     : options_(options), spec_(spec) {
   TORCH_CHECK(options.d_model > 0 && options.layers > 0, "mega_encoder: d_model and layers must be positive");
+  if (spec.language_model) {
+    throw std::invalid_argument(
+        "mega_encoder is a classifier, but the dataset is a language-model corpus; use model: "
+        "{name: decoder_lm, block: mega} for next-token prediction");
+  }
   TORCH_CHECK(spec.num_classes > 0, "mega_encoder: the data has no classes");
   TORCH_CHECK(build_attention, "mega_encoder: no attention module given");
   if (spec.vocab_size > 0) {

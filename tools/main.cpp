@@ -12,6 +12,7 @@
 #include "tools/commands/bench_command.h"
 #include "tools/commands/commands.h"
 #include "tools/commands/export_command.h"
+#include "tools/commands/generate_command.h"
 #include "tools/components/components.h"
 
 namespace {
@@ -27,6 +28,8 @@ const char* kUsage =
     "  list [KIND]                      print every registered component and its keys\n"
     "  export RUN_DIR|CHECKPOINT [--format safetensors] [--output FILE]\n"
     "                                   write the trained weights as safetensors\n"
+    "  generate RUN_DIR --prompt TEXT [options]\n"
+    "                                   continue a text with a trained language model\n"
     "  bench attention [options]        time forward+backward of the attention modules\n"
     "\n"
     "overrides: a.b=v sets, +a.b=v adds, ++a.b=v sets or adds, ~a.b deletes, a.list.0=v indexes.\n"
@@ -42,6 +45,7 @@ int dispatch(const std::string& cmd, const attnlab::tools::Args& args) {
   if (cmd == "config") return config_command(args);
   if (cmd == "list") return list_command(args);
   if (cmd == "export") return export_command(args);
+  if (cmd == "generate") return generate_command(args);
   if (cmd == "bench") return bench_command(args);
   std::fprintf(stderr, "attnlab: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;

@@ -1,6 +1,7 @@
 // Recipe names of the datasets: `data: {name: digits, patch_size: 2, ...}`.
 #include "datasets/digits.h"
 #include "datasets/listops.h"
+#include "datasets/text_corpus.h"
 #include "framework/registry/components.h"
 #include "tools/components/components.h"
 
@@ -51,6 +52,33 @@ void register_dataset_components() {
     o.generator.seed = static_cast<uint64_t>(s.get_int("seed"));
     o.max_length = s.get_int("max_sequence");
     return std::make_shared<datasets::ListOpsDataset>(o);
+  });
+
+  config::Schema text(
+      "language-model corpus from plain-text files (byte or word tokens): contiguous train/val/test cuts "
+      "of the token stream, windows of seq_len next-token targets");
+  text.add("files", config::Type::StringList, std::nullopt,
+           "plain-text files, read in this order and joined (train is cut from the start, test from the end)")
+      .make_required();
+  text.add_string("level", "byte", "byte: a token per byte (vocab 257 with pad); word: whitespace-separated "
+                                   "words and newlines, vocabulary from train").one_of({"byte", "word"});
+  text.add_int("seq_len", 128, "tokens per window (the model's context)").at_least(1);
+  text.add_int("stride", 0, "tokens between the starts of train windows (0: seq_len, no overlap); at most seq_len").at_least(0);
+  text.add_float("val_fraction", 0.05, "fraction of the tokens in the validation cut (0: none)").at_least(0).less_than(1);
+  text.add_float("test_fraction", 0.05, "fraction of the tokens in the test cut, at the end (0: none)").at_least(0).less_than(1);
+  text.add_int("max_vocab", 0, "word level: vocabulary size incl. <pad>, <unk> and newline (0: every train word)").at_least(0);
+  text.add_int("min_count", 1, "word level: train words seen fewer times become <unk>").at_least(1);
+  registry::datasets().add("text", text.doc(), text, [](const config::Section& s) {
+    datasets::TextCorpusOptions o;
+    o.files = s.get_string_list("files");
+    o.level = s.get_string("level");
+    o.seq_len = s.get_int("seq_len");
+    o.stride = s.get_int("stride");
+    o.val_fraction = s.get_float("val_fraction");
+    o.test_fraction = s.get_float("test_fraction");
+    o.max_vocab = s.get_int("max_vocab");
+    o.min_count = s.get_int("min_count");
+    return std::make_shared<datasets::TextCorpus>(o);
   });
 }
 
