@@ -10,7 +10,8 @@
 //   Byte attribution (what bits per byte divides by): a token stands for its own bytes plus the
 //   spaces, tabs and carriage returns that follow it up to the next token (its separator);
 //   whitespace before the very first token counts with that token. So the byte counts of a text's
-//   tokens sum to the text's size exactly, including the bytes of <unk> words.
+//   tokens sum to the text's size exactly, including the bytes of <unk> words. (The model still pays
+//   less than a byte model for those bytes: <unk> hides a word's spelling, spacing is free.)
 //   Decoding writes single spaces between words and nothing around newlines: the words and lines
 //   come back, the exact spacing (indentation, double spaces, tabs) does not.
 #pragma once
