@@ -35,14 +35,27 @@ torch::Tensor ForwardContext::on_scores(const std::string& site, const torch::Te
   // Whoever reads scores or weights needs the mask to ignore padded keys.
   if (record_scores_ || record_weights_) masks_[site] = key_padding_mask;
 
+  return perturbed(site, detach_attention_ ? scores.detach() : scores, "scores");
+}
+
+torch::Tensor ForwardContext::on_embeddings(const std::string& site, const torch::Tensor& embeddings,
+                                            const torch::Tensor& padding_mask) {
+  if (record_embeddings_) {
+    embeddings_[site] = embeddings;
+    embedding_masks_[site] = padding_mask;
+  }
+  return perturbed(site, embeddings, "embeddings");
+}
+
+torch::Tensor ForwardContext::perturbed(const std::string& site, const torch::Tensor& t,
+                                        const char* what) const {
   const auto found = perturbations_.find(site);
-  if (found == perturbations_.end()) return scores;
+  if (found == perturbations_.end()) return t;
   const torch::Tensor& r = found->second;
-  TORCH_CHECK(broadcasts_to(r, scores), "attention perturbation for site '", site, "' has shape ",
-              shape_string(r), ", which does not broadcast to the scores' shape ",
-              shape_string(scores));
+  TORCH_CHECK(broadcasts_to(r, t), "perturbation for site '", site, "' has shape ", shape_string(r),
+              ", which does not broadcast to the ", what, "' shape ", shape_string(t));
   // Keep r's graph (VAT differentiates through it); only match device and dtype.
-  return scores + r.to(scores.device(), scores.scalar_type());
+  return t + r.to(t.device(), t.scalar_type());
 }
 
 void ForwardContext::visit(const std::string& site) {

@@ -6,6 +6,12 @@
 // add a perturbation r[site] on a second forward, or read the weights; a metric can read weights
 // in eval mode. Shapes: scores and weights are (B, H, Tq, Tk); mask is (B, Tk) bool, true = padding
 // (undefined when nothing is padded).
+// Models with an embedding layer also pass its output through the tap:
+//   e = ctx.on_embeddings(site, e, mask)   e (B, T, E), mask (B, T) true = padding
+// so word-embedding AT/VAT (the papers' baselines) perturb it and gradient-importance measures
+// (gradient x input) differentiate with respect to it. The site is named "embed" by convention.
+// With set_detach_attention(true), on_scores returns the scores detached (plus any perturbation):
+// the attention weights then carry no gradient, as Jain & Wallace's gradient importance requires.
 // Modules may also report statistics of the forward (e.g. MoH's fraction of heads used and per-head
 // usage) with ctx.report(site, name, value); the trainer and evaluator average and log them. Values
 // stay on the module's device, so reporting costs no host synchronisation.
@@ -35,8 +41,13 @@ class ForwardContext {
   // the scores (MoH's skip path) only when this is false; it must still call on_scores/on_weights
   // otherwise.
   bool observes(const std::string& site) const {
-    return record_scores_ || record_weights_ || perturbations_.count(site) > 0;
+    return record_scores_ || record_weights_ || detach_attention_ || perturbations_.count(site) > 0;
   }
+
+  // Called by models on their (B, T, E) embeddings (before dropout). Records them when asked and
+  // returns them plus the perturbation registered for `site`, if any.
+  torch::Tensor on_embeddings(const std::string& site, const torch::Tensor& embeddings,
+                              const torch::Tensor& padding_mask);
   // Notes that `site` was visited without calling the tap (a module's fast path), so sites()
   // lists every attention site of the model either way.
   void visit(const std::string& site);
@@ -54,7 +65,10 @@ class ForwardContext {
   // --- configuration, by whoever owns the forward (trainer, regularizer, metric) ---
   void set_record_scores(bool on) { record_scores_ = on; }
   void set_record_weights(bool on) { record_weights_ = on; }
-  // Adds `r` to the pre-softmax scores of `site` on the next forwards that use this context.
+  void set_record_embeddings(bool on) { record_embeddings_ = on; }
+  void set_detach_attention(bool on) { detach_attention_ = on; }
+  // Adds `r` to the pre-softmax scores (or, for an embedding site, the embeddings) of `site` on
+  // the next forwards that use this context.
   void set_perturbation(const std::string& site, const torch::Tensor& r);
   void clear_perturbations() { perturbations_.clear(); }
 
@@ -64,14 +78,25 @@ class ForwardContext {
   const std::map<std::string, torch::Tensor>& weights() const { return weights_; }
   const std::map<std::string, torch::Tensor>& masks() const { return masks_; }
   const std::vector<std::string>& sites() const { return sites_; }
+  // Embeddings as given to on_embeddings (before any perturbation), with their graph, and the
+  // padding mask each came with; embedding sites are not listed in sites().
+  const std::map<std::string, torch::Tensor>& embeddings() const { return embeddings_; }
+  const std::map<std::string, torch::Tensor>& embedding_masks() const { return embedding_masks_; }
 
  private:
+  // `t` plus the perturbation registered for `site`, checked to broadcast; `what` names t in errors.
+  torch::Tensor perturbed(const std::string& site, const torch::Tensor& t, const char* what) const;
+
   bool record_scores_ = false;
   bool record_weights_ = false;
+  bool record_embeddings_ = false;
+  bool detach_attention_ = false;
   std::map<std::string, torch::Tensor> perturbations_;
   std::map<std::string, torch::Tensor> scores_;
   std::map<std::string, torch::Tensor> weights_;
   std::map<std::string, torch::Tensor> masks_;
+  std::map<std::string, torch::Tensor> embeddings_;
+  std::map<std::string, torch::Tensor> embedding_masks_;
   std::vector<std::string> sites_;
   std::vector<Statistic> statistics_;
 };

@@ -34,6 +34,9 @@ struct DataSpec {
   int64_t feature_dim = 0;   // per-token feature size when vocab_size == 0
   int64_t max_length = 0;    // longest sequence a batch can hold (tokens per example)
   int64_t pad_id = 0;        // token id used for padding (token inputs only)
+  // Pretrained word vectors (vocab_size, E) float, row i for token id i (rows of words the file
+  // lacks are random, the pad row zero), when the dataset read an embeddings file; else undefined.
+  torch::Tensor pretrained_embeddings;
 };
 
 // A collated batch. Shapes: inputs (B, T) int64 token ids or (B, T, F) float features;
@@ -42,7 +45,8 @@ struct DataSpec {
 // target_bytes (B, T) int64, language models only: how many bytes of the original text each target
 // token stands for (0 where the target is ignored), so bits per byte can be reported for any
 // tokenisation; undefined otherwise. rationale (B, T) int64, datasets that know which tokens
-// decide the label (1 = evidence, 0 = not or padding); undefined otherwise.
+// or instances decide the label (evidence words of a text, the witness instances of a MIL bag:
+// 1 = evidence, 0 = not or padding); undefined otherwise. Attention is scored against it.
 struct Batch {
   torch::Tensor inputs;
   torch::Tensor padding_mask;

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "models/pretrained_embeddings.h"
+
 namespace attnlab::models {
 
 BiLstmAttention::BiLstmAttention(const BiLstmAttentionOptions& options, const InputSpec& spec)
@@ -12,6 +14,7 @@ BiLstmAttention::BiLstmAttention(const BiLstmAttentionOptions& options, const In
   if (options.embed_dim <= 0 || options.hidden <= 0) throw std::invalid_argument("embed_dim and hidden must be > 0");
   embed_ = register_module("embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(spec.vocab_size, options.embed_dim)
                                                              .padding_idx(spec.pad_id)));
+  load_pretrained_embeddings(embed_, spec, "bilstm_attention");
   lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(options.embed_dim, options.hidden)
                                                       .batch_first(true)
                                                       .bidirectional(true)));
@@ -28,7 +31,8 @@ ModelOutput BiLstmAttention::forward(const ModelInput& input, attention::Forward
   const auto& tokens = input.inputs;
   TORCH_CHECK(tokens.dim() == 2, "bilstm_attention expects token ids (B, T), got ", tokens.sizes());
   const int64_t t = tokens.size(1);
-  last_embeddings_ = drop_->forward(embed_->forward(tokens));
+  // The tap sees the embeddings before dropout: word AT/VAT perturb them there.
+  last_embeddings_ = drop_->forward(ctx.on_embeddings("embed", embed_->forward(tokens), input.padding_mask));
   // Packed by real length (an all-padding row counts as length 1 so packing accepts it; pooling
   // then gives it zero weight everywhere), so the backward direction starts at the last real token.
   const auto lengths = input.padding_mask.defined()

@@ -6,8 +6,9 @@
 //   logits = Linear(Dropout(c))                 (B, classes)
 // The reference trains a single sigmoid output with a class-weighted BCE; here the output has one
 // logit per class and the framework's cross-entropy (the ranking and the attention are the same
-// kind; the loss weights are not). Embeddings may be loaded from a word2vec text file by the dataset
-// that builds the vocabulary (not yet).
+// kind; the loss weights are not). The embedding is initialised from the dataset's pretrained word
+// vectors when it has them (InputSpec::pretrained_embeddings), and passes through the tap's
+// embedding site "embed" (word AT/VAT, gradient importance).
 #pragma once
 
 #include <torch/torch.h>
@@ -32,7 +33,7 @@ class BiLstmAttention : public Model {
   BiLstmAttention(const BiLstmAttentionOptions& options, const InputSpec& spec);
   ModelOutput forward(const ModelInput& input, attention::ForwardContext& ctx) override;
 
-  // The (B, T, E) embeddings of the last forward, for gradient-importance measures.
+  // The (B, T, E) embeddings of the last forward (after dropout).
   const torch::Tensor& last_embeddings() const { return last_embeddings_; }
 
  private:

@@ -137,7 +137,9 @@ ModelOutput DecoderLM::forward_embedded(const torch::Tensor& embedded, const tor
 }
 
 ModelOutput DecoderLM::forward(const ModelInput& input, attention::ForwardContext& ctx) {
-  return forward_embedded(embed_tokens(input.inputs), input.padding_mask, ctx);
+  // The tap's embedding site sees token plus position embeddings.
+  return forward_embedded(ctx.on_embeddings("embed", embed_tokens(input.inputs), input.padding_mask),
+                          input.padding_mask, ctx);
 }
 
 }  // namespace attnlab::models

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/pretrained_embeddings.h"
+
 namespace attnlab::models {
 
 torch::Tensor sinusoidal_positions(int64_t length, int64_t d_model,
@@ -57,6 +59,7 @@ EncoderClassifier::EncoderClassifier(const EncoderClassifierOptions& options, co
     token_embed_ = register_module(
         "embed", torch::nn::Embedding(
                      torch::nn::EmbeddingOptions(spec.vocab_size, d).padding_idx(spec.pad_id)));
+    load_pretrained_embeddings(token_embed_, spec, "encoder_classifier");
   } else {
     feature_embed_ = register_module("embed", torch::nn::Linear(spec.feature_dim, d));
   }
@@ -87,7 +90,7 @@ EncoderBlock EncoderClassifier::block(int64_t i) const {
   return EncoderBlock(blocks_->ptr<EncoderBlockImpl>(i));
 }
 
-torch::Tensor EncoderClassifier::embed_inputs(const ModelInput& input) {
+torch::Tensor EncoderClassifier::embed_inputs(const ModelInput& input, attention::ForwardContext& ctx) {
   const torch::Tensor& in = input.inputs;
   torch::Tensor h;
   if (tokens_) {
@@ -101,6 +104,8 @@ torch::Tensor EncoderClassifier::embed_inputs(const ModelInput& input) {
                 ") float, got ", in.sizes(), " ", in.scalar_type());
     h = feature_embed_->forward(in);  // (B,T,D)
   }
+  // The tap sees the token (or projected feature) embeddings before CLS and positions.
+  h = ctx.on_embeddings("embed", h, input.padding_mask);
   const int64_t batch = h.size(0), t = h.size(1);
   TORCH_CHECK(t <= spec_.max_length, "encoder_classifier: sequence length ", t,
               " exceeds max_length ", spec_.max_length);
@@ -115,7 +120,7 @@ torch::Tensor EncoderClassifier::embed_inputs(const ModelInput& input) {
 }
 
 ModelOutput EncoderClassifier::forward(const ModelInput& input, attention::ForwardContext& ctx) {
-  auto h = embed_inputs(input);  // (B,T',D), T' = T (+1 with CLS)
+  auto h = embed_inputs(input, ctx);  // (B,T',D), T' = T (+1 with CLS)
   const int64_t batch = h.size(0), t = input.inputs.size(1);
   torch::Tensor mask = input.padding_mask;
   if (mask.defined()) {

@@ -42,7 +42,7 @@ class EncoderClassifier : public Model {
 
  private:
   // (B, T, D) embeddings of the inputs, with positions added and the CLS token prepended.
-  torch::Tensor embed_inputs(const ModelInput& input);
+  torch::Tensor embed_inputs(const ModelInput& input, attention::ForwardContext& ctx);
 
   EncoderClassifierOptions options_;
   InputSpec spec_;

@@ -5,6 +5,7 @@
 
 #include "attention/mega/mega_attention.h"
 #include "models/encoder_classifier.h"
+#include "models/pretrained_embeddings.h"
 
 namespace attnlab::models {
 
@@ -25,6 +26,7 @@ MegaEncoder::MegaEncoder(const MegaEncoderOptions& options, const InputSpec& spe
   if (spec.vocab_size > 0) {
     token_embed_ = register_module(
         "embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(spec.vocab_size, options.d_model).padding_idx(spec.pad_id)));
+    load_pretrained_embeddings(token_embed_, spec, "mega_encoder");
   } else {
     TORCH_CHECK(spec.feature_dim > 0, "mega_encoder: inputs have neither a vocabulary nor features");
     feature_embed_ = register_module("embed", torch::nn::Linear(spec.feature_dim, options.d_model));
@@ -66,6 +68,7 @@ MegaEncoder::MegaEncoder(const MegaEncoderOptions& options, const InputSpec& spe
 ModelOutput MegaEncoder::forward(const ModelInput& input, attention::ForwardContext& ctx) {
   const torch::Tensor& mask = input.padding_mask;  // (B, T) or undefined
   torch::Tensor h = token_embed_ ? token_embed_->forward(input.inputs) : feature_embed_->forward(input.inputs);  // (B,T,D)
+  h = ctx.on_embeddings("embed", h, mask);
   h = torch::dropout(h, options_.dropout, is_training());
   ModelOutput out;
   for (size_t i = 0; i < layer_list_.size(); ++i) {

@@ -23,6 +23,9 @@ struct InputSpec {
   int64_t max_length = 0;
   int64_t pad_id = 0;
   bool language_model = false;  // next-token prediction: logits for every position (B, T, vocab)
+  // (vocab_size, E) pretrained word vectors to initialise the token embedding with, or undefined;
+  // a model whose embedding width differs must refuse them (std::invalid_argument naming both).
+  torch::Tensor pretrained_embeddings;
 };
 
 struct ModelInput {

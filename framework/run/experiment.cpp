@@ -47,6 +47,7 @@ models::InputSpec input_spec_of(const datasets::DataSpec& spec) {
   in.max_length = spec.max_length;
   in.pad_id = spec.pad_id;
   in.language_model = spec.task == datasets::Task::kLanguageModel;
+  in.pretrained_embeddings = spec.pretrained_embeddings;
   return in;
 }
 

@@ -190,5 +190,41 @@ TEST(ForwardContext, ObservesOnlyWhenRecordingOrPerturbing) {
   EXPECT_TRUE(quiet.scores().empty());
 }
 
+TEST(ForwardContext, EmbeddingSiteIsRecordedAndPerturbedButNotListedAsAttention) {
+  ForwardContext ctx;
+  ctx.set_record_embeddings(true);
+  const auto e = torch::randn({2, 3, 4}, torch::requires_grad());
+  const auto mask = torch::tensor({{false, false, true}, {false, false, false}});
+  const auto r = torch::randn({2, 3, 4});
+  ctx.set_perturbation("embed", r);
+  const auto out = ctx.on_embeddings("embed", e, mask);
+  EXPECT_LT(max_abs_diff(out, e + r), 1e-6);
+  ASSERT_EQ(ctx.embeddings().count("embed"), 1u);
+  EXPECT_TRUE(ctx.embeddings().at("embed").equal(e));  // before the perturbation
+  EXPECT_TRUE(ctx.embedding_masks().at("embed").equal(mask));
+  EXPECT_TRUE(ctx.sites().empty());
+  ctx.set_perturbation("embed", torch::randn({5}));
+  EXPECT_THROW(ctx.on_embeddings("embed", e, mask), c10::Error);
+}
+
+TEST(ForwardContext, DetachedAttentionKeepsTheOutputButCutsTheGradientThroughTheScores) {
+  auto mha = make_mha(8, 2, torch::kDouble);
+  const auto x = torch::randn({2, 5, 8}, torch::kDouble);
+  ForwardContext plain, detached;
+  detached.set_detach_attention(true);
+  EXPECT_TRUE(detached.observes("layer0"));
+  const auto a = mha->forward({x, {}, false}, plain, "layer0").out;
+  const auto b = mha->forward({x, {}, false}, detached, "layer0").out;
+  EXPECT_LT(max_abs_diff(a, b), 1e-12);
+  // The query projection reaches the output only through the weights: detached, it gets no gradient.
+  mha->zero_grad();
+  b.sum().backward();
+  const auto& q_grad = mha->named_parameters()["q_proj.weight"].grad();
+  EXPECT_TRUE(!q_grad.defined() || q_grad.abs().max().item<double>() == 0.0);
+  mha->zero_grad();
+  a.sum().backward();
+  EXPECT_GT(mha->named_parameters()["q_proj.weight"].grad().abs().max().item<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace attnlab::attention
