@@ -9,6 +9,10 @@
 // and per site, over the non-padded keys; r is zero at padded keys and detached. The second
 // forward runs in training mode, so dropout draws new masks (recipes that compare with the paper
 // use no dropout, as its models have none).
+// With target "embeddings" the same perturbations go on the embeddings of the model's embedding
+// sites instead (ctx.on_embeddings, (B, T, E), normalised per example over tokens and dimensions,
+// zero at padded tokens): word AT / word RP, the baselines of the papers (Miyato et al. 2017, who
+// also normalise the embedding table, which is not done here).
 // `replicate_ref_double_grad` reproduces the released code's bug, which back-propagates the clean
 // loss a second time (effective loss 2 L + lambda L_adv); off unless asked for.
 #pragma once
@@ -16,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/objective/attention_sites.h"
 #include "framework/objective/regularizer.h"
 
 namespace attnlab::objective {
@@ -24,14 +29,16 @@ struct AdversarialAttentionOptions {
   std::string method = "at";  // at | iat | rp
   double epsilon = 1.0;
   std::string iat_mode = "code_negated_grad";
-  std::vector<std::string> sites;  // empty: every site
+  std::string target = "scores";   // scores | embeddings (word AT / RP)
+  std::vector<std::string> sites;  // empty: every site of the target's kind
   bool replicate_ref_double_grad = false;
 };
 
 class AdversarialAttention : public Regularizer {
  public:
   explicit AdversarialAttention(AdversarialAttentionOptions options);
-  bool needs_scores() const override { return true; }
+  bool needs_scores() const override { return target_ == PerturbTarget::kScores; }
+  bool needs_embeddings() const override { return target_ == PerturbTarget::kEmbeddings; }
   torch::Tensor compute(const RegularizerInputs& in) override;
 
   // The perturbation of the last compute(), per site (for tests and reports).
@@ -39,6 +46,7 @@ class AdversarialAttention : public Regularizer {
 
  private:
   AdversarialAttentionOptions options_;
+  PerturbTarget target_;
   std::vector<std::pair<std::string, torch::Tensor>> last_r_;
 };
 

@@ -24,6 +24,7 @@ class AttentionEntropy : public Regularizer {
  public:
   explicit AttentionEntropy(AttentionEntropyOptions options) : options_(std::move(options)) {}
   bool needs_weights() const override { return true; }
+  bool reads_labels() const override { return false; }
   torch::Tensor compute(const RegularizerInputs& in) override;
 
  private:

@@ -22,47 +22,50 @@ torch::Tensor mean_kl_from_logits(const torch::Tensor& target_logits, const torc
 }
 
 VirtualAdversarialAttention::VirtualAdversarialAttention(VirtualAdversarialAttentionOptions options)
-    : options_(std::move(options)) {
+    : options_(std::move(options)), target_(perturb_target_from_name(options_.target)) {
+  if (options_.interpretable && target_ == PerturbTarget::kEmbeddings)
+    throw std::invalid_argument("iVAT's directions are defined on attention scores, not embeddings");
   if (options_.epsilon < 0) throw std::invalid_argument("epsilon must be >= 0");
   if (options_.xi <= 0) throw std::invalid_argument("xi must be > 0");
   if (options_.power_iterations < 0) throw std::invalid_argument("power_iterations must be >= 0");
 }
 
 torch::Tensor VirtualAdversarialAttention::compute(const RegularizerInputs& in) {
-  const auto sites = chosen_sites(in.clean_ctx.scores(), options_.sites, "attention_vat");
+  const std::string what = target_ == PerturbTarget::kScores ? (options_.interpretable ? "attention_ivat" : "attention_vat")
+                                                              : "word_vat";
+  const auto sites = perturb_sites(in.clean_ctx, target_, options_.sites, what);
   const auto target = in.clean.logits.detach();
   const auto& pad = in.input.padding_mask;
-  const auto mask_of = [&](const std::string& site) {
-    const auto it = in.clean_ctx.masks().find(site);
-    return it == in.clean_ctx.masks().end() ? torch::Tensor() : it->second;
+  const auto unit = [&](const torch::Tensor& t, size_t i) {
+    return attention::normalize_per_example(zero_padding(t, sites[i].mask, target_));
   };
 
   std::vector<torch::Tensor> d;
-  for (const auto& [site, s] : sites) {
-    const auto noise = torch::randn(s.sizes(), s.options().requires_grad(false));
-    d.push_back(attention::normalize_per_example(attention::zero_padded_keys(noise, mask_of(site))));
+  for (size_t i = 0; i < sites.size(); ++i) {
+    d.push_back(unit(torch::randn(sites[i].value.sizes(), sites[i].value.options().requires_grad(false)), i));
   }
   for (int64_t k = 0; k < options_.power_iterations; ++k) {
     attention::ForwardContext probe;
     for (size_t i = 0; i < sites.size(); ++i) {
       d[i] = d[i].detach().requires_grad_(true);
-      probe.set_perturbation(sites[i].first, options_.xi * d[i]);
+      probe.set_perturbation(sites[i].site, options_.xi * d[i]);
     }
     const auto divergence = mean_kl_from_logits(target, in.model.forward(in.input, probe).logits, pad);
     const auto grads = torch::autograd::grad({divergence}, d, {}, /*retain_graph=*/false,
                                              /*create_graph=*/false, /*allow_unused=*/true);
-    for (size_t i = 0; i < sites.size(); ++i) {
-      const auto g = grads[i].defined() ? grads[i] : torch::zeros_like(d[i]);
-      d[i] = attention::normalize_per_example(attention::zero_padded_keys(g, mask_of(sites[i].first)));
-    }
+    for (size_t i = 0; i < sites.size(); ++i) d[i] = unit(grads[i].defined() ? grads[i] : torch::zeros_like(d[i]), i);
+  }
+  if (options_.interpretable) {
+    for (size_t i = 0; i < sites.size(); ++i)
+      d[i] = unit(attention::iat_direction(d[i].detach(), sites[i].value.detach(), options_.iat_mode), i);
   }
 
   attention::ForwardContext adv;
   last_r_.clear();
   for (size_t i = 0; i < sites.size(); ++i) {
     const auto r = (options_.epsilon * d[i]).detach();
-    adv.set_perturbation(sites[i].first, r);
-    last_r_.emplace_back(sites[i].first, r);
+    adv.set_perturbation(sites[i].site, r);
+    last_r_.emplace_back(sites[i].site, r);
   }
   return mean_kl_from_logits(target, in.model.forward(in.input, adv).logits, pad);
 }

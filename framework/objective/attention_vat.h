@@ -6,11 +6,16 @@
 // The labels are never read, so the term is the same on unlabelled batches. Language models:
 // the KL is averaged over the non-padded positions. Defaults follow Miyato et al.'s text VAT
 // (K = 1, xi = 0.1); the attention-score scale of eps is not that of embeddings, so sweep it.
+// Attention iVAT (notes §2.1: "the iAT construction with VAT's KL objective"; the paper's exact
+// definition is not available): after the power iteration, the direction d is passed through
+// iat_direction (the same three readings as attention_iat) and renormalised. With target
+// "embeddings" the perturbation goes on the embedding sites instead: word VAT (Miyato et al.).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "framework/objective/attention_sites.h"
 #include "framework/objective/regularizer.h"
 
 namespace attnlab::objective {
@@ -19,19 +24,25 @@ struct VirtualAdversarialAttentionOptions {
   double epsilon = 1.0;
   double xi = 0.1;
   int64_t power_iterations = 1;
-  std::vector<std::string> sites;  // empty: every site
+  bool interpretable = false;                   // iVAT
+  std::string iat_mode = "code_negated_grad";   // iVAT's reading of iAT (see attention_adversarial.h)
+  std::string target = "scores";                // scores | embeddings (word VAT)
+  std::vector<std::string> sites;  // empty: every site of the target's kind
 };
 
 class VirtualAdversarialAttention : public Regularizer {
  public:
   explicit VirtualAdversarialAttention(VirtualAdversarialAttentionOptions options);
-  bool needs_scores() const override { return true; }
+  bool needs_scores() const override { return target_ == PerturbTarget::kScores; }
+  bool needs_embeddings() const override { return target_ == PerturbTarget::kEmbeddings; }
+  bool reads_labels() const override { return false; }
   torch::Tensor compute(const RegularizerInputs& in) override;
 
   const std::vector<std::pair<std::string, torch::Tensor>>& last_perturbation() const { return last_r_; }
 
  private:
   VirtualAdversarialAttentionOptions options_;
+  PerturbTarget target_;
   std::vector<std::pair<std::string, torch::Tensor>> last_r_;
 };
 

@@ -40,6 +40,18 @@ bool Objective::needs_weights() const {
   return false;
 }
 
+bool Objective::needs_embeddings() const {
+  for (const auto& r : regularizers_)
+    if (r.regularizer->needs_embeddings()) return true;
+  return false;
+}
+
+bool Objective::has_label_free_terms() const {
+  for (const auto& r : regularizers_)
+    if (!r.regularizer->reads_labels()) return true;
+  return false;
+}
+
 torch::Tensor Objective::task_loss(const torch::Tensor& logits, const torch::Tensor& labels) const {
   namespace F = torch::nn::functional;
   auto options = F::CrossEntropyFuncOptions().label_smoothing(label_smoothing_);
@@ -58,7 +70,7 @@ torch::Tensor Objective::task_loss(const torch::Tensor& logits, const torch::Ten
 ObjectiveTerms Objective::compute(models::Model& model, const models::ModelInput& input,
                                   const torch::Tensor& labels, const models::ModelOutput& clean,
                                   const attention::ForwardContext& clean_ctx, int64_t step,
-                                  int64_t total_steps) const {
+                                  int64_t total_steps, const UnlabelledForward* unlabelled) const {
   ObjectiveTerms out;
   out.task_loss = task_loss(clean.logits, labels);
   out.total = out.task_loss;
@@ -94,6 +106,17 @@ ObjectiveTerms Objective::compute(models::Model& model, const models::ModelInput
                                    [this, &labels](const torch::Tensor& logits) { return task_loss(logits, labels); },
                                    w};
     torch::Tensor term = r.regularizer->compute(inputs);
+    if (unlabelled && !r.regularizer->reads_labels()) {
+      const torch::Tensor no_labels, no_loss;
+      const RegularizerInputs u{model, unlabelled->input, no_labels, unlabelled->out, unlabelled->ctx, no_loss, step,
+                                [](const torch::Tensor&) -> torch::Tensor {
+                                  TORCH_INTERNAL_ASSERT(false, "a label-free term asked for a task loss");
+                                },
+                                w};
+      const double n_l = static_cast<double>(clean.logits.size(0));
+      const double n_u = static_cast<double>(unlabelled->out.logits.size(0));
+      term = (n_l * term + n_u * r.regularizer->compute(u)) / (n_l + n_u);
+    }
     out.total = out.total + w * term;
     out.terms.emplace_back(r.name, term.detach());
   }

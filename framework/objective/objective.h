@@ -44,6 +44,15 @@ struct ObjectiveTerms {
   std::vector<std::pair<std::string, torch::Tensor>> terms;  // unweighted, detached; task first
 };
 
+// The clean forward of an unlabelled batch (semi-supervised training): the terms that read no
+// labels are computed on it too, and their value is the mean over the labelled and unlabelled
+// examples together, L_vat(labelled ∪ unlabelled) as in Attention VAT (notes §2.2).
+struct UnlabelledForward {
+  const models::ModelInput& input;
+  const models::ModelOutput& out;
+  const attention::ForwardContext& ctx;
+};
+
 class Objective {
  public:
   Objective(double label_smoothing, std::vector<WeightedRegularizer> regularizers)
@@ -51,17 +60,20 @@ class Objective {
 
   bool needs_scores() const;
   bool needs_weights() const;
+  bool needs_embeddings() const;
+  // Whether any regularizer reads no labels (so unlabelled data has something to feed).
+  bool has_label_free_terms() const;
 
   // Cross-entropy of logits (B, C) against labels (B), mean over the batch; for a language model
   // logits (B, T, V) against targets (B, T), mean over the targets that are not
   // datasets::kIgnoreTarget.
   torch::Tensor task_loss(const torch::Tensor& logits, const torch::Tensor& labels) const;
 
-  // All terms for one micro-batch, after its clean forward.
+  // All terms for one micro-batch, after its clean forward (and that of an unlabelled batch, if any).
   ObjectiveTerms compute(models::Model& model, const models::ModelInput& input,
                          const torch::Tensor& labels, const models::ModelOutput& clean,
                          const attention::ForwardContext& clean_ctx, int64_t step,
-                         int64_t total_steps) const;
+                         int64_t total_steps, const UnlabelledForward* unlabelled = nullptr) const;
 
  private:
   double label_smoothing_;

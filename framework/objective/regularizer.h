@@ -36,6 +36,10 @@ class Regularizer {
   // Whether the clean forward must record pre-softmax scores / attention weights for it.
   virtual bool needs_scores() const { return false; }
   virtual bool needs_weights() const { return false; }
+  // ... and the embeddings at the model's embedding sites (word AT / VAT).
+  virtual bool needs_embeddings() const { return false; }
+  // Whether the term reads the labels; terms that do not (VAT, AEM) also run on unlabelled batches.
+  virtual bool reads_labels() const { return true; }
   // The unweighted term (a scalar with graph); the objective multiplies it by its weight.
   virtual torch::Tensor compute(const RegularizerInputs& inputs) = 0;
 };

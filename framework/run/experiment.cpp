@@ -39,6 +39,21 @@ std::shared_ptr<datasets::Dataset> build_dataset(const Recipe& recipe) {
   return building(s, [&] { return registry::datasets().get(s.get_string("name"))(s); });
 }
 
+std::shared_ptr<datasets::Dataset> build_unlabelled_dataset(const Recipe& recipe, const datasets::DataSpec& main) {
+  if (!recipe.semi_supervised.has_data) return nullptr;
+  const auto s = recipe.section("semi_supervised").sub("data");
+  auto dataset = building(s, [&] { return registry::datasets().get(s.get_string("name"))(s); });
+  const auto spec = dataset->spec();
+  // The model reads both, so their inputs must mean the same: same token ids or feature size.
+  if (spec.vocab_size != main.vocab_size || spec.feature_dim != main.feature_dim) {
+    throw UserError(s.node().origin().str() + ": " + s.path() + ": its inputs (vocabulary " +
+                    std::to_string(spec.vocab_size) + ", features " + std::to_string(spec.feature_dim) +
+                    ") differ from the main dataset's (vocabulary " + std::to_string(main.vocab_size) +
+                    ", features " + std::to_string(main.feature_dim) + ")");
+  }
+  return dataset;
+}
+
 models::InputSpec input_spec_of(const datasets::DataSpec& spec) {
   models::InputSpec in;
   in.num_classes = spec.num_classes;

@@ -21,6 +21,9 @@ namespace attnlab::run {
 using NamedMetrics = std::vector<std::pair<std::string, metrics::MetricPtr>>;
 
 std::shared_ptr<datasets::Dataset> build_dataset(const Recipe& recipe);
+// semi_supervised.data when the recipe gives one (else nullptr: the main dataset serves); a
+// UserError when its inputs do not match the main dataset's (vocabulary size, feature size).
+std::shared_ptr<datasets::Dataset> build_unlabelled_dataset(const Recipe& recipe, const datasets::DataSpec& main);
 models::InputSpec input_spec_of(const datasets::DataSpec& spec);
 models::ModelPtr build_model(const Recipe& recipe, const datasets::DataSpec& spec);
 optim::BuiltOptimizer build_optimizer(const Recipe& recipe, models::Model& model);

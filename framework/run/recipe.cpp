@@ -27,7 +27,7 @@ Schema top_schema() {
   s.add_component("model", "model", std::nullopt, "the network").make_required();
   s.add_component("optim", "optimizer", "{name: adamw}", "the optimizer");
   s.add_component("schedule", "schedule", "{name: constant}", "the learning-rate schedule");
-  for (const char* section : {"objective", "train", "eval", "checkpoint", "early_stopping", "debug"})
+  for (const char* section : {"objective", "train", "eval", "checkpoint", "early_stopping", "semi_supervised", "debug"})
     s.add(section, Type::Map, "{}", std::string("see section '") + section + "' in `attnlab list`");
   return s;
 }
@@ -95,6 +95,18 @@ Schema objective_schema() {
   return s;
 }
 
+Schema semi_supervised_schema() {
+  Schema s("semi-supervised training: unlabelled batches for the terms that read no labels (attention_vat, attention_ivat, word_vat, attention_entropy)");
+  s.add_int("labelled_examples", 0,
+            "keep the labels of only this many training examples (stratified by class, from the seed); 0: all")
+      .at_least(0);
+  s.add_int("batch_size", 0, "unlabelled examples per micro-batch (0: no unlabelled data)").at_least(0);
+  s.add_component("data", "dataset", std::nullopt,
+                  "where unlabelled examples come from (absent: the main dataset); its labels are never read");
+  s.add_string("split", "train", "the split of that dataset to draw unlabelled examples from");
+  return s;
+}
+
 Schema debug_schema() {
   Schema s("debugging switches");
   s.add("nan_loss_at_steps", Type::IntList, "[]",
@@ -109,7 +121,8 @@ struct SectionSchema {
 const SectionSchema kSections[] = {
     {"train", train_schema},           {"eval", eval_schema},
     {"checkpoint", checkpoint_schema}, {"early_stopping", early_stopping_schema},
-    {"objective", objective_schema},   {"debug", debug_schema},
+    {"objective", objective_schema},   {"semi_supervised", semi_supervised_schema},
+    {"debug", debug_schema},
 };
 
 void check_monitor(const config::Section& sec, const std::string& key, const EvalSettings& eval,
@@ -274,6 +287,9 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
 
   const auto o = root.sub("objective");
   r.objective = {o.get_string("loss"), o.get_float("label_smoothing")};
+  const auto semi = root.sub("semi_supervised");
+  r.semi_supervised = {semi.get_int("labelled_examples"), semi.get_int("batch_size"), semi.has("data"),
+                       semi.get_string("split")};
   r.debug.nan_loss_at_steps = root.sub("debug").get_int_list("nan_loss_at_steps");
   config::throw_if_problems(problems);
   return r;

@@ -3,7 +3,7 @@
 // schedule, regularizers, metrics) stay as trees and are read by their factories.
 //
 // Top-level keys: name, seed, run_dir, data, model, objective, optim, schedule, train, eval,
-// checkpoint, early_stopping, debug. Each framework section has a schema registered in the
+// checkpoint, early_stopping, semi_supervised, debug. Each framework section has a schema registered in the
 // catalog under kind "section", so `attnlab list` documents it like any component.
 #pragma once
 
@@ -63,6 +63,16 @@ struct ObjectiveSettings {
   double label_smoothing = 0.0;
 };
 
+// Semi-supervised training (Attention VAT's setting, notes §2.2): the terms that read no labels
+// (attention_vat, attention_ivat, word_vat, attention_entropy) also see an unlabelled batch each
+// micro-batch, and the labelled data may be cut to a few examples.
+struct SemiSupervisedSettings {
+  int64_t labelled_examples = 0;  // > 0: only this many training examples keep their labels
+  int64_t batch_size = 0;         // unlabelled examples per micro-batch; 0: no unlabelled data
+  bool has_data = false;          // semi_supervised.data given (else the main dataset)
+  std::string split = "train";    // the split unlabelled batches come from
+};
+
 struct DebugSettings {
   std::vector<int64_t> nan_loss_at_steps;  // make the loss NaN at these optimizer steps
 };
@@ -79,6 +89,7 @@ struct Recipe {
   CheckpointSettings checkpoint;
   EarlyStoppingSettings early_stopping;
   ObjectiveSettings objective;
+  SemiSupervisedSettings semi_supervised;
   DebugSettings debug;
 
   config::Section section(const std::string& key) const;

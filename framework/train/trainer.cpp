@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "framework/checkpoint/checkpoint_store.h"
 #include "framework/errors.h"
@@ -22,6 +23,7 @@
 #include "framework/train/evaluator.h"
 #include "framework/train/monitor.h"
 #include "framework/train/sampler.h"
+#include "framework/train/semi_supervised.h"
 #include "framework/train/signals.h"
 #include "framework/train/train_state.h"
 
@@ -62,8 +64,18 @@ class TrainingRun {
 
  private:
   void setup();
+  void setup_semi_supervised();
   void resume_if_any();
   void step_once();
+  // The clean forward of the next unlabelled batch (semi-supervised training). The struct owns
+  // what objective::UnlabelledForward refers to.
+  struct UnlabelledBatch {
+    models::ModelInput input;
+    attention::ForwardContext ctx;
+    models::ModelOutput out;
+    objective::UnlabelledForward forward{input, out, ctx};
+  };
+  std::unique_ptr<UnlabelledBatch> unlabelled_forward();
   void after_step();
   void evaluate_and_track();
   void write_checkpoint();
@@ -77,6 +89,8 @@ class TrainingRun {
   torch::Device device_{torch::kCPU};
   std::shared_ptr<datasets::Dataset> dataset_;
   std::shared_ptr<const datasets::Split> train_split_, eval_split_;
+  std::shared_ptr<datasets::Dataset> unlabelled_dataset_;  // semi_supervised.data, if given
+  std::shared_ptr<const datasets::Split> unlabelled_split_;  // null: no unlabelled batches
   models::ModelPtr model_;
   std::vector<torch::Tensor> params_;
   optim::BuiltOptimizer opt_;
@@ -84,6 +98,7 @@ class TrainingRun {
   std::unique_ptr<objective::Objective> objective_;
   run::NamedMetrics metrics_;
   std::unique_ptr<EpochSampler> sampler_;
+  std::unique_ptr<EpochSampler> unlabelled_sampler_;
   std::unique_ptr<checkpoint::CheckpointStore> store_;
   std::unique_ptr<logging::MetricsLog> log_;
   std::unique_ptr<logging::TensorBoardWriter> tensorboard_;
@@ -122,6 +137,7 @@ void TrainingRun::setup() {
   for (const auto& p : model_->parameters()) params_.push_back(p);
   opt_ = run::build_optimizer(r_, *model_);
   objective_ = std::make_unique<objective::Objective>(run::build_objective(r_));
+  setup_semi_supervised();
   // Only once every component is built: a recipe that fails to build leaves no run directory.
   dir_ = run::RunDir::create(r_.run_dir);
   dir_.save_recipe(r_);
@@ -145,10 +161,45 @@ void TrainingRun::setup() {
   // Event files sit beside metrics.jsonl, so `tensorboard --logdir runs/` shows every run.
   tensorboard_ = std::make_unique<logging::TensorBoardWriter>(dir_.path());
   progress_ = std::make_unique<logging::Progress>(cfg_.progress, total_steps_, cfg_.log_every);
+  const auto& semi = r_.semi_supervised;
+  if (semi.labelled_examples > 0 || unlabelled_split_) {
+    progress_->message("semi-supervised: " + std::to_string(train_split_->size()) + " labelled examples" +
+                       (unlabelled_split_ ? ", unlabelled batches of " + std::to_string(semi.batch_size) + " from " +
+                                                std::to_string(unlabelled_split_->size()) + " examples"
+                                          : std::string()));
+  }
+}
+
+void TrainingRun::setup_semi_supervised() {
+  const auto& semi = r_.semi_supervised;
+  if (semi.labelled_examples > 0) {
+    if (semi.labelled_examples > train_split_->size()) {
+      throw UserError("semi_supervised.labelled_examples: " + std::to_string(semi.labelled_examples) +
+                      " is more than the " + std::to_string(train_split_->size()) + " training examples");
+    }
+    std::vector<int64_t> all(static_cast<size_t>(train_split_->size()));
+    std::iota(all.begin(), all.end(), 0);
+    const auto labels = train_split_->batch(all).labels;
+    if (labels.dim() != 1) throw UserError("semi_supervised.labelled_examples needs a classification dataset");
+    train_split_ = std::make_shared<SubsetSplit>(
+        train_split_, labelled_subset(labels, semi.labelled_examples, static_cast<uint64_t>(r_.seed)));
+  }
+  if (semi.batch_size == 0) return;
+  if (!objective_->has_label_free_terms()) {
+    throw UserError("semi_supervised.batch_size: no regularizer reads unlabelled data (attention_vat, "
+                    "attention_ivat, word_vat or attention_entropy)");
+  }
+  unlabelled_dataset_ = run::build_unlabelled_dataset(r_, dataset_->spec());
+  unlabelled_split_ = run::split_or_error(unlabelled_dataset_ ? *unlabelled_dataset_ : *dataset_, semi.split,
+                                          "semi_supervised.split");
+  // Its own order, independent of the labelled one's (another stream of the same seed).
+  unlabelled_sampler_ = std::make_unique<EpochSampler>(unlabelled_split_->size(), semi.batch_size, /*shuffle=*/true,
+                                                       /*drop_last=*/false,
+                                                       static_cast<uint64_t>(r_.seed) ^ 0x756e6c6162656c6cULL);
 }
 
 nlohmann::json TrainingRun::train_state_json() const {
-  return {{"step", step_},
+  nlohmann::json state = {{"step", step_},
           {"total_steps", total_steps_},
           {"sampler", sampler_->state()},
           {"best", best_->state()},
@@ -157,6 +208,8 @@ nlohmann::json TrainingRun::train_state_json() const {
           {"nonfinite_in_row", nonfinite_in_row_},
           {"metrics_log_bytes", log_->size()},
           {"elapsed_s", elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count()}};
+  if (unlabelled_sampler_) state["unlabelled_sampler"] = unlabelled_sampler_->state();
+  return state;
 }
 
 void TrainingRun::resume_if_any() {
@@ -179,6 +232,8 @@ void TrainingRun::resume_if_any() {
   load_optimizer(*opt_.optimizer, ckpt->files.at("optimizer.pt"));
   load_rng_states(ckpt->files.at("rng.pt"));
   sampler_->load_state(state.at("sampler"));
+  if (unlabelled_sampler_ && state.contains("unlabelled_sampler"))
+    unlabelled_sampler_->load_state(state.at("unlabelled_sampler"));
   best_->load_state(state.at("best"));
   early_->load_state(state.at("early_stopping"));
   step_ = state.at("step").get<int64_t>();
@@ -193,6 +248,18 @@ void TrainingRun::resume_if_any() {
   }
   progress_->message("resumed from " + ckpt->path + " at step " + std::to_string(step_) + "/" +
                      std::to_string(total_steps_));
+}
+
+std::unique_ptr<TrainingRun::UnlabelledBatch> TrainingRun::unlabelled_forward() {
+  const datasets::Batch batch = unlabelled_split_->batch(unlabelled_sampler_->next());  // labels unread
+  auto u = std::make_unique<UnlabelledBatch>();
+  u->input = {batch.inputs.to(device_),
+              batch.padding_mask.defined() ? batch.padding_mask.to(device_) : torch::Tensor()};
+  u->ctx.set_record_scores(objective_->needs_scores());
+  u->ctx.set_record_weights(objective_->needs_weights());
+  u->ctx.set_record_embeddings(objective_->needs_embeddings());
+  u->out = model_->forward(u->input, u->ctx);
+  return u;
 }
 
 void TrainingRun::step_once() {
@@ -212,9 +279,13 @@ void TrainingRun::step_once() {
     attention::ForwardContext ctx;
     ctx.set_record_scores(objective_->needs_scores());
     ctx.set_record_weights(objective_->needs_weights());
+    ctx.set_record_embeddings(objective_->needs_embeddings());
     const models::ModelOutput out = model_->forward(input, ctx);
     statistics_.add(ctx);
-    auto terms = objective_->compute(*model_, input, labels, out, ctx, step_, total_steps_);
+    std::unique_ptr<UnlabelledBatch> unlabelled;
+    if (unlabelled_sampler_) unlabelled = unlabelled_forward();
+    auto terms = objective_->compute(*model_, input, labels, out, ctx, step_, total_steps_,
+                                     unlabelled ? &unlabelled->forward : nullptr);
     torch::Tensor loss = terms.total / static_cast<double>(cfg_.grad_accum);
     if (inject_nan) loss = loss * std::numeric_limits<double>::quiet_NaN();
     loss.backward();

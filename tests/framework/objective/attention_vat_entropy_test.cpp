@@ -238,8 +238,13 @@ TEST_P(OnEveryModule, AllRegularizersRun) {
   at_options.epsilon = 0.5;
   std::vector<std::pair<std::string, RegularizerPtr>> regs = {
       {"at", std::make_shared<AdversarialAttention>(at_options)},
-      {"vat", std::make_shared<VirtualAdversarialAttention>(VirtualAdversarialAttentionOptions{0.5, 0.1, 1, {}})},
-      {"aem", std::make_shared<AttentionEntropy>(AttentionEntropyOptions{})}};
+      {"vat", std::make_shared<VirtualAdversarialAttention>(
+                  VirtualAdversarialAttentionOptions{0.5, 0.1, 1, false, "code_negated_grad", "scores", {}})},
+      {"aem", std::make_shared<AttentionEntropy>(AttentionEntropyOptions{})},
+      {"ivat", std::make_shared<VirtualAdversarialAttention>(
+                   VirtualAdversarialAttentionOptions{0.5, 0.1, 1, true, "iadvt_batch_dirs_norm_T", "scores", {}})},
+      {"word_vat", std::make_shared<VirtualAdversarialAttention>(
+                       VirtualAdversarialAttentionOptions{0.5, 0.1, 1, false, "code_negated_grad", "embeddings", {}})}};
   for (const auto& [name, reg] : regs) {
     drop_grads(*model);
     auto c = clean_forward(*model, in, kLabels);

@@ -86,7 +86,7 @@ inline models::ModelInput padded_batch(const std::vector<int64_t>& lengths, int6
   return {tokens, mask};
 }
 
-// The clean forward as the trainer runs it: scores and weights recorded.
+// The clean forward as the trainer runs it: scores, weights and embeddings recorded.
 struct CleanForward {
   attention::ForwardContext ctx;
   models::ModelOutput out;
@@ -98,6 +98,7 @@ inline std::unique_ptr<CleanForward> clean_forward(models::Model& model, const m
   auto c = std::make_unique<CleanForward>();
   c->ctx.set_record_scores(true);
   c->ctx.set_record_weights(true);
+  c->ctx.set_record_embeddings(true);
   c->out = model.forward(in, c->ctx);
   c->loss = torch::nn::functional::cross_entropy(c->out.logits, labels);
   return c;
