@@ -129,6 +129,8 @@ void TrainingRun::setup() {
   dataset_ = run::build_dataset(r_);
   train_split_ = run::split_or_error(*dataset_, "train", "data");
   eval_split_ = run::split_or_error(*dataset_, r_.eval.split, "eval.split");
+  // Checked now, not when training is over (a dataset without a test file has no "test" split).
+  if (!r_.eval.test_split.empty()) run::split_or_error(*dataset_, r_.eval.test_split, "eval.test_split");
   metrics_ = run::build_metrics(r_, dataset_->spec());  // before the model: a mismatch fails fast
   // Parameters are initialised right after seeding, so the same seed gives the same model.
   model_ = run::build_model(r_, dataset_->spec());

@@ -206,6 +206,12 @@ TEST(TrainCli, AMetricOfAnotherTaskIsRejectedBeforeAnythingIsWritten) {
             std::string::npos)
       << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir)) << "a recipe that fails to build must leave no run directory";
+
+  // A test split the dataset lacks fails at the start, not after training.
+  const auto t = run_attnlab({"train", kTiny, "run_dir=" + dir, "eval.test_split=heldout"});
+  EXPECT_EQ(t.exit_code, 2) << t.output;
+  EXPECT_NE(t.output.find("eval.test_split: the dataset has no split 'heldout'"), std::string::npos) << t.output;
+  EXPECT_FALSE(std::filesystem::exists(dir));
 }
 
 TEST(TrainCli, AttentionRegularizersTrainAndAreLoggedByName) {
