@@ -67,8 +67,9 @@ class Rows {
     if (!skip_) throw DataError(message);
     if (out.skipped++ == 0) out.first_skipped = message;
   }
+  // label_name "" = a file without labels (texts only).
   void add(int64_t line, std::string text, std::string label, const std::string& label_name) {
-    if (blank(label)) return bad(line, label_name + ": empty label");
+    if (!label_name.empty() && blank(label)) return bad(line, label_name + ": empty label");
     out.records.push_back({line, std::move(text), std::move(label)});
   }
   TextRecords out;
@@ -82,7 +83,8 @@ void read_delimited(const std::string& path, const std::string& content, char de
                     const TableOptions& o, Rows& rows) {
   const auto records = parse_delimited(content, delimiter, quotes, path);
   size_t first = 0, text_col = 0, label_col = 0, columns = 0;
-  std::string label_name;
+  std::string label_name;  // stays "" for a file without labels
+  const bool has_labels = !o.label_column.empty();
   if (o.header) {
     if (records.empty()) return;
     const auto& head = records[0];
@@ -97,14 +99,14 @@ void read_delimited(const std::string& path, const std::string& content, char de
                       "); set data.text_column / data.label_column, or header: false");
     };
     text_col = find(o.text_column);
-    label_col = find(o.label_column);
+    if (has_labels) label_col = find(o.label_column);
     columns = head.fields.size();
-    label_name = "column '" + o.label_column + "'";
+    if (has_labels) label_name = "column '" + o.label_column + "'";
     first = 1;
   } else {
     text_col = column_index("text_column", o.text_column);
-    label_col = column_index("label_column", o.label_column);
-    label_name = "column " + o.label_column;
+    if (has_labels) label_col = column_index("label_column", o.label_column);
+    if (has_labels) label_name = "column " + o.label_column;
   }
   for (size_t r = first; r < records.size(); ++r) {
     const auto& rec = records[r];
@@ -123,7 +125,7 @@ void read_delimited(const std::string& path, const std::string& content, char de
                              std::to_string(n) + ")");
       continue;
     }
-    std::string label = rec.fields[label_col];
+    std::string label = has_labels ? rec.fields[label_col] : std::string();
     // Surrounding spaces of a label are layout, not data (" pos" is "pos").
     const auto b = label.find_first_not_of(" \t\r");
     label = b == std::string::npos ? "" : label.substr(b, label.find_last_not_of(" \t\r") - b + 1);
@@ -157,13 +159,17 @@ void read_jsonl(const std::string& content, const TableOptions& o, Rows& rows) {
       continue;
     }
     const auto text = row.find(o.text_column);
-    const auto label = row.find(o.label_column);
+    const auto label = o.label_column.empty() ? row.end() : row.find(o.label_column);
     if (text == row.end()) {
       rows.bad(line_no, "key '" + o.text_column + "': missing");
       continue;
     }
     if (!text->is_string()) {
       rows.bad(line_no, "key '" + o.text_column + "': expected a string, got " + text->type_name());
+      continue;
+    }
+    if (o.label_column.empty()) {  // texts only
+      rows.add(line_no, text->get<std::string>(), "", "");
       continue;
     }
     if (label == row.end()) {

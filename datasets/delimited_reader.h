@@ -45,7 +45,7 @@ struct TableOptions {
   // CSV/TSV with a header: a column name; without one: a 0-based column index ("0", "1"...).
   // JSONL: the object key.
   std::string text_column = "text";
-  std::string label_column = "label";
+  std::string label_column = "label";  // "": the file has no labels (every record's label is "")
   bool skip_bad_rows = false;     // false: the first bad row throws; true: skipped and counted
 };
 

@@ -186,6 +186,12 @@ TextClassificationDataset::TextClassificationDataset(const TextClassificationOpt
   std::vector<FileData> others;  // val (if a file), test
   if (!o.val.empty()) others.push_back(read_file(o.val, o));
   if (!o.test.empty()) others.push_back(read_file(o.test, o));
+  FileData unlabelled;
+  if (!o.unlabelled.empty()) {
+    TextClassificationOptions texts_only = o;
+    texts_only.table.label_column = "";
+    unlabelled = read_file(o.unlabelled, texts_only);
+  }
 
   label_names_ = label_order(o, train);
   std::map<std::string, int64_t> label_ids;
@@ -236,6 +242,18 @@ TextClassificationDataset::TextClassificationDataset(const TextClassificationOpt
     for (const auto& d : others[k].docs) p.docs.push_back(&d);
     parts.push_back(std::move(p));
   }
+  if (!o.unlabelled.empty()) {
+    Part p{"unlabelled", o.unlabelled, {}, {}};
+    for (const auto& d : unlabelled.docs) {
+      if (static_cast<int64_t>(d.tokens.size()) < o.min_tokens) {
+        ++unlabelled.too_short;
+        continue;
+      }
+      p.docs.push_back(&d);
+      p.labels.push_back(kIgnoreTarget);
+    }
+    parts.push_back(std::move(p));
+  }
 
   // The vocabulary sees the training part only.
   std::vector<std::vector<std::string>> train_tokens;
@@ -246,6 +264,7 @@ TextClassificationDataset::TextClassificationDataset(const TextClassificationOpt
   for (const FileData* f : [&] {
          std::vector<const FileData*> all{&train};
          for (const auto& x : others) all.push_back(&x);
+         if (!o.unlabelled.empty()) all.push_back(&unlabelled);
          return all;
        }()) {
     if (f->skipped > 0) {

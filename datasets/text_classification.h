@@ -30,6 +30,10 @@ namespace attnlab::datasets {
 struct TextClassificationOptions {
   std::string train;            // required
   std::string val, test;        // optional; no val: carve a stratified val_fraction out of train
+  // Optional texts without labels (semi-supervised training): split "unlabelled", read with the
+  // same text column (any label column is ignored), tokenised with the train vocabulary; its
+  // labels are kIgnoreTarget.
+  std::string unlabelled;
   double val_fraction = 0.1;
   uint64_t seed = 0;            // of the val carve-out and of the random embedding rows
   TableOptions table;           // format, quoting, header, columns, skip_bad_rows

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -183,6 +184,26 @@ TEST(TextClassification, PretrainedVectorsReachTheSpec) {
   EXPECT_TRUE(torch::equal(m[6], torch::tensor({3.f, 4.f})));
   ASSERT_EQ(d.notes().size(), 1u);
   EXPECT_EQ(d.notes()[0], "embeddings: 2 of 5 words found in " + o.embeddings + " (dim 2)");
+}
+
+TEST(TextClassification, UnlabelledTextsUseTheTrainVocabularyAndIgnoredLabels) {
+  Files f;
+  auto o = f.options();
+  // A file with only the text column (labels, if a file has them, are not read).
+  o.unlabelled = write(f.dir, "unlabelled.csv", "text\ngood plot twist\nbad\n\"fun, fun\"\n");
+  o.val = "";
+  o.val_fraction = 0.5;
+  const TextClassificationDataset d(o);
+  const auto names = d.split_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "unlabelled"), names.end());
+  const auto u = d.text_split("unlabelled");
+  ASSERT_EQ(u->size(), 3);
+  const int64_t unk = Vocabulary::kUnk;
+  EXPECT_EQ(u->ids(0)[2], unk);  // "twist" is not a training word
+  EXPECT_EQ(u->label(0), kIgnoreTarget);
+  // A texts-only file lacking the text column is still an error naming it.
+  o.unlabelled = write(f.dir, "wrong.csv", "body\nsomething\n");
+  EXPECT_NE(message_of([&] { TextClassificationDataset{o}; }).find("wrong.csv:1: no column 'text'"), std::string::npos);
 }
 
 TEST(TextClassification, OptionErrors) {

@@ -16,6 +16,7 @@ void register_text_classification_components() {
   s.add_string("train", "", "training file (.csv, .tsv or .jsonl)").make_required();
   s.add_string("val", "", "validation file (\"\": carve a stratified val_fraction out of train)");
   s.add_string("test", "", "test file (\"\": none; then set eval.test_split: \"\")");
+  s.add_string("unlabelled", "", "texts without labels for semi_supervised.split: unlabelled (same text column; labels ignored)");
   s.add_float("val_fraction", 0.1, "fraction of each class of train held out as val when no val file is given")
       .greater_than(0).less_than(1);
   s.add_int("seed", 0, "seed of the val carve-out and of the random rows of words the embeddings file lacks")
@@ -48,6 +49,7 @@ void register_text_classification_components() {
     o.train = c.get_string("train");
     o.val = c.get_string("val");
     o.test = c.get_string("test");
+    o.unlabelled = c.get_string("unlabelled");
     o.val_fraction = c.get_float("val_fraction");
     o.seed = static_cast<uint64_t>(c.get_int("seed"));
     o.table.format = c.get_string("format");
