@@ -9,19 +9,22 @@ namespace attnlab::attention {
 
 AdditivePoolingImpl::AdditivePoolingImpl(const AdditivePoolingOptions& options) : options_(options) {
   if (options_.input_dim <= 0) throw std::invalid_argument("attention pooling: input_dim must be > 0");
-  if (options_.score == "additive") {
+  if (options_.score == "additive" || options_.score == "gated") {
     if (options_.attention_dim <= 0) throw std::invalid_argument("attention pooling: attention_dim must be > 0");
     w_ = register_module("w", torch::nn::Linear(options_.input_dim, options_.attention_dim));
+    if (options_.score == "gated") u_ = register_module("u", torch::nn::Linear(options_.input_dim, options_.attention_dim));
     v_ = register_module("v", torch::nn::Linear(torch::nn::LinearOptions(options_.attention_dim, 1).bias(false)));
   } else if (options_.score == "dot") {
     v_ = register_module("v", torch::nn::Linear(torch::nn::LinearOptions(options_.input_dim, 1).bias(false)));
   } else {
-    throw std::invalid_argument("attention pooling: score must be additive or dot, not '" + options_.score + "'");
+    throw std::invalid_argument("attention pooling: score must be additive, dot or gated, not '" + options_.score + "'");
   }
 }
 
 torch::Tensor AdditivePoolingImpl::scores(const torch::Tensor& h) {
   if (options_.score == "additive") return v_->forward(torch::tanh(w_->forward(h))).squeeze(-1);
+  if (options_.score == "gated")
+    return v_->forward(torch::tanh(w_->forward(h)) * torch::sigmoid(u_->forward(h))).squeeze(-1);
   return v_->forward(h).squeeze(-1) / std::sqrt(static_cast<double>(options_.input_dim));
 }
 

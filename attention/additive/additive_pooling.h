@@ -2,6 +2,9 @@
 // adversarial-attention papers train (notes attention_regularizers.md §1.1):
 //   additive ("tanh", Bahdanau):  s_t = v^T tanh(W h_t + b)      W: D -> A (bias), v: A -> 1 (no bias)
 //   dot:                          s_t = w^T h_t / sqrt(D)        w: D -> 1 (no bias)
+//   gated (Ilse et al. 2018, ABMIL): s_t = v^T (tanh(W h_t + b) ⊙ sigmoid(U h_t + c))
+//                                  W, U: D -> A (bias), v: A -> 1 (no bias; Ilse's has one, but a
+//                                  constant shift of every score leaves the softmax unchanged)
 //   a = masked_softmax(s);  c = sum_t a_t h_t
 // The scores pass through the forward context as (B, 1, 1, T) (one head, one query) before the
 // softmax, and the weights after it, so every attention regularizer and metric applies. Padded
@@ -18,8 +21,8 @@ namespace attnlab::attention {
 
 struct AdditivePoolingOptions {
   int64_t input_dim = 0;
-  int64_t attention_dim = 128;  // A, additive only
-  std::string score = "additive";  // additive | dot
+  int64_t attention_dim = 128;  // A, additive and gated
+  std::string score = "additive";  // additive | dot | gated
 };
 
 struct PooledOutput {
@@ -38,7 +41,8 @@ class AdditivePoolingImpl : public torch::nn::Module {
 
  private:
   AdditivePoolingOptions options_;
-  torch::nn::Linear w_{nullptr};  // additive: D -> A
+  torch::nn::Linear w_{nullptr};  // additive, gated: D -> A (the tanh branch; Ilse's V)
+  torch::nn::Linear u_{nullptr};  // gated: D -> A (the sigmoid gate)
   torch::nn::Linear v_{nullptr};  // additive: A -> 1; dot: D -> 1
 };
 TORCH_MODULE(AdditivePooling);

@@ -13,5 +13,6 @@ void register_model_components();
 void register_dataset_components();
 void register_attention_regularizer_paper_components();
 void register_text_classification_components();
+void register_mil_components();
 
 }  // namespace attnlab::tools

@@ -17,6 +17,7 @@ void register_all_components() {
     register_dataset_components();
     register_attention_regularizer_paper_components();
     register_text_classification_components();
+    register_mil_components();
   });
 }
 
