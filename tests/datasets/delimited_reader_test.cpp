@@ -3,6 +3,7 @@
 // format by extension, and bad rows named by file:line (or skipped and counted).
 #include "datasets/delimited_reader.h"
 #include "datasets/dataset.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -15,21 +16,8 @@ namespace attnlab::datasets {
 namespace {
 
 using attnlab::testing::TempDir;
-
-std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir / name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using attnlab::testing::write_file;
+using attnlab::testing::error_of;
 
 TEST(DelimitedReader, CsvQuotingEdgeCases) {
   const std::string csv =
@@ -54,13 +42,13 @@ TEST(DelimitedReader, CsvStructuralErrorsNameTheLine) {
   const auto r = parse_delimited("a,b\n\"ab\"c,d\n", ',', true, "f.csv");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_NE(r[1].problem.find("column 1: text after a closing quote"), std::string::npos) << r[1].problem;
-  EXPECT_EQ(message_of([] { parse_delimited("a,b\nx,y\n\"never\nclosed,z\n", ',', true, "f.csv"); }),
+  EXPECT_EQ(error_of([] { parse_delimited("a,b\nx,y\n\"never\nclosed,z\n", ',', true, "f.csv"); }),
             "f.csv:3: quoted field opened here is never closed");
 }
 
 TEST(DelimitedReader, TsvHasNoQuotingByDefault) {
   TempDir dir;
-  const std::string path = write(dir, "d.tsv", "text\tlabel\nhe said \"no, thanks\"\tneg\n\"quoted\"\tpos\n");
+  const std::string path = write_file(dir, "d.tsv", "text\tlabel\nhe said \"no, thanks\"\tneg\n\"quoted\"\tpos\n");
   const auto r = read_text_records(path, {});
   ASSERT_EQ(r.records.size(), 2u);
   EXPECT_EQ(r.records[0].text, "he said \"no, thanks\"");
@@ -73,7 +61,7 @@ TEST(DelimitedReader, TsvHasNoQuotingByDefault) {
 
 TEST(DelimitedReader, HeaderNamesAndIndexes) {  // n.csv starts with a UTF-8 byte-order mark
   TempDir dir;
-  const std::string named = write(dir, "n.csv", "\xEF\xBB\xBFid,sentence,y\n1,\"good, fun\",pos\n2,dull,neg\n");
+  const std::string named = write_file(dir, "n.csv", "\xEF\xBB\xBFid,sentence,y\n1,\"good, fun\",pos\n2,dull,neg\n");
   TableOptions o;
   o.text_column = "sentence";
   o.label_column = "y";
@@ -83,7 +71,7 @@ TEST(DelimitedReader, HeaderNamesAndIndexes) {  // n.csv starts with a UTF-8 byt
   EXPECT_EQ(r.records[0].label, "pos");
   EXPECT_EQ(r.records[1].line, 3);
 
-  const std::string bare = write(dir, "b.csv", "pos,1,good fun\nneg,2,dull\n");
+  const std::string bare = write_file(dir, "b.csv", "pos,1,good fun\nneg,2,dull\n");
   TableOptions idx;
   idx.header = false;
   idx.text_column = "2";
@@ -95,17 +83,17 @@ TEST(DelimitedReader, HeaderNamesAndIndexes) {  // n.csv starts with a UTF-8 byt
   EXPECT_EQ(r.records[0].line, 1);
 
   idx.text_column = "sentence";
-  EXPECT_NE(message_of([&] { read_text_records(bare, idx); }).find("text_column: 'sentence' must be a 0-based column index"),
+  EXPECT_NE(error_of([&] { read_text_records(bare, idx); }).find("text_column: 'sentence' must be a 0-based column index"),
             std::string::npos);
   o.text_column = "review";
-  EXPECT_EQ(message_of([&] { read_text_records(named, o); }),
+  EXPECT_EQ(error_of([&] { read_text_records(named, o); }),
             named + ":1: no column 'review' in the header (columns: id, sentence, y); set data.text_column / "
                     "data.label_column, or header: false");
 }
 
 TEST(DelimitedReader, Jsonl) {
   TempDir dir;
-  const std::string path = write(dir, "d.jsonl",
+  const std::string path = write_file(dir, "d.jsonl",
                                  "{\"text\": \"a \\\"quoted\\\" word\", \"label\": 1}\n"
                                  "\n"
                                  "{\"label\": \"neg\", \"text\": \"two\\nlines\", \"extra\": [1]}\n");
@@ -123,20 +111,20 @@ TEST(DelimitedReader, FormatByExtensionOrKey) {
   EXPECT_EQ(table_format("b.tsv", "auto"), TableFormat::kTsv);
   EXPECT_EQ(table_format("b.jsonl", "auto"), TableFormat::kJsonl);
   EXPECT_EQ(table_format("b.txt", "tsv"), TableFormat::kTsv);
-  EXPECT_NE(message_of([] { table_format("b.txt", "auto"); }).find("b.txt: cannot tell the format"), std::string::npos);
+  EXPECT_NE(error_of([] { table_format("b.txt", "auto"); }).find("b.txt: cannot tell the format"), std::string::npos);
 }
 
 TEST(DelimitedReader, BadRowsNameFileLineAndColumn) {
   TempDir dir;
-  const std::string csv = write(dir, "bad.csv", "text,label\ngood,pos\nnot, quoted,pos\nfine,neg\n");
-  EXPECT_EQ(message_of([&] { read_text_records(csv, {}); }),
+  const std::string csv = write_file(dir, "bad.csv", "text,label\ngood,pos\nnot, quoted,pos\nfine,neg\n");
+  EXPECT_EQ(error_of([&] { read_text_records(csv, {}); }),
             csv + ":3: expected 2 columns as the header has, got 3 (quote a text that holds commas)");
-  const std::string empty_label = write(dir, "e.csv", "text,label\ngood,pos\nbad, \n");
-  EXPECT_EQ(message_of([&] { read_text_records(empty_label, {}); }), empty_label + ":3: column 'label': empty label");
-  const std::string json = write(dir, "bad.jsonl",
+  const std::string empty_label = write_file(dir, "e.csv", "text,label\ngood,pos\nbad, \n");
+  EXPECT_EQ(error_of([&] { read_text_records(empty_label, {}); }), empty_label + ":3: column 'label': empty label");
+  const std::string json = write_file(dir, "bad.jsonl",
                                  "{\"text\": \"ok\", \"label\": 0}\n{\"text\": 5, \"label\": 0}\n{\"text\": \"x\"}\n"
                                  "{\"text\": \"x\", \"label\": 0.5}\n{not json}\n[1]\n");
-  EXPECT_EQ(message_of([&] { read_text_records(json, {}); }), json + ":2: key 'text': expected a string, got number");
+  EXPECT_EQ(error_of([&] { read_text_records(json, {}); }), json + ":2: key 'text': expected a string, got number");
   TableOptions skip;
   skip.skip_bad_rows = true;
   const auto r = read_text_records(json, skip);
@@ -151,9 +139,9 @@ TEST(DelimitedReader, BadRowsNameFileLineAndColumn) {
 
 TEST(DelimitedReader, MissingAndEmptyFiles) {
   TempDir dir;
-  EXPECT_EQ(message_of([&] { read_text_records(dir / "nope.csv", {}); }), (dir / "nope.csv") + ": file not found");
-  const std::string header_only = write(dir, "h.csv", "text,label\n");
-  EXPECT_EQ(message_of([&] { read_text_records(header_only, {}); }), header_only + ": no rows");
+  EXPECT_EQ(error_of([&] { read_text_records(dir / "nope.csv", {}); }), (dir / "nope.csv") + ": file not found");
+  const std::string header_only = write_file(dir, "h.csv", "text,label\n");
+  EXPECT_EQ(error_of([&] { read_text_records(header_only, {}); }), header_only + ": no rows");
 }
 
 }  // namespace

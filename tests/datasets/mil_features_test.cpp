@@ -9,18 +9,14 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace attnlab::datasets {
 namespace {
 
 using attnlab::testing::TempDir;
-
-std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir / name;
-  std::ofstream(path) << text;
-  return path;
-}
+using attnlab::testing::write_file;
 
 std::string error_of(const std::string& path) {
   try {
@@ -33,13 +29,13 @@ std::string error_of(const std::string& path) {
 
 TEST(MilFeatures, ReadsBagsInFirstAppearanceOrder) {
   TempDir dir;
-  const auto train = write(dir, "train.csv",
+  const auto train = write_file(dir, "train.csv",
                            "bag_id,label,instance_label,f1,f2\n"
                            "slide_a,1,0,0.5,1\n"
                            "slide_b,0,0,-2,3e-1\r\n"
                            "\n"
                            "slide_a,1,1,4,5\n");
-  const auto test = write(dir, "test.tsv", "bag_id\tlabel\tx\ty\nq\t1\t1\t2\n");
+  const auto test = write_file(dir, "test.tsv", "bag_id\tlabel\tx\ty\nq\t1\t1\t2\n");
   const auto file = read_mil_features(train);
   ASSERT_EQ(file.bags.size(), 2u);
   EXPECT_EQ(file.bags[0].rows, (std::vector<int64_t>{0, 2}));
@@ -65,7 +61,7 @@ TEST(MilFeatures, MalformedRowsNameFileAndLine) {
   TempDir dir;
   const std::string h = "bag_id,label,instance_label,f1,f2\n";
   const auto expect_error = [&](const std::string& text, const std::string& want) {
-    const auto path = write(dir, "bad.csv", text);
+    const auto path = write_file(dir, "bad.csv", text);
     EXPECT_EQ(error_of(path), path + want);
   };
   expect_error("id,label,f1\na,1,2\n", ":1: expected a header starting 'bag_id,label' (then instance_label, then the "
@@ -81,14 +77,14 @@ TEST(MilFeatures, MalformedRowsNameFileAndLine) {
   expect_error(h, ": no MIL rows");
   EXPECT_EQ(error_of(dir / "missing.csv"), dir / "missing.csv: MIL features file not found");
 
-  const auto train = write(dir, "t.csv", h + "a,3,0,1,2\n");
+  const auto train = write_file(dir, "t.csv", h + "a,3,0,1,2\n");
   try {
     MilFeaturesDataset(MilFeaturesOptions{train, "", "", 2});
     FAIL() << "no DataError";
   } catch (const DataError& e) {
     EXPECT_EQ(std::string(e.what()), train + ":2: label 3 is not below num_classes 2");
   }
-  const auto other = write(dir, "v.csv", "bag_id,label,f1\na,1,2\n");
+  const auto other = write_file(dir, "v.csv", "bag_id,label,f1\na,1,2\n");
   try {
     MilFeaturesDataset(MilFeaturesOptions{train, other, "", 0});
     FAIL() << "no DataError";

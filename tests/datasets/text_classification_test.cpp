@@ -3,6 +3,7 @@
 // min_tokens, the stratified val carve-out, batches padded to the longest example, pretrained
 // vectors in the spec, and unknown labels named by file:line or skipped and counted.
 #include "datasets/text_classification.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -18,36 +19,23 @@ namespace attnlab::datasets {
 namespace {
 
 using attnlab::testing::TempDir;
+using attnlab::testing::write_file;
+using attnlab::testing::error_of;
 using Ids = std::vector<int64_t>;
-
-std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir / name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Train words by count: good 3, film 3, bad 2, plot 1, fun 1 -> ids 2 film, 3 good, 4 bad, 5 fun, 6 plot.
 struct Files {
   TempDir dir;
   std::string train, val, test;
   Files() {
-    train = write(dir, "train.csv",
+    train = write_file(dir, "train.csv",
                   "text,label\n"
                   "good film,pos\n"
                   "\"Good, good film\",pos\n"
                   "bad film plot,neg\n"
                   "bad fun,neg\n");
-    val = write(dir, "val.tsv", "text\tlabel\nunseen good words\tpos\n");
-    test = write(dir, "test.jsonl", "{\"text\": \"bad unseen\", \"label\": \"neg\"}\n");
+    val = write_file(dir, "val.tsv", "text\tlabel\nunseen good words\tpos\n");
+    test = write_file(dir, "test.jsonl", "{\"text\": \"bad unseen\", \"label\": \"neg\"}\n");
   }
   TextClassificationOptions options() const {
     TextClassificationOptions o;
@@ -83,7 +71,7 @@ TEST(TextClassification, OovDropReproducesTheReferencePipeline) {
   Files f;
   auto o = f.options();
   o.oov = "drop";
-  write(f.dir, "test.jsonl", "{\"text\": \"bad unseen\", \"label\": \"neg\"}\n{\"text\": \"all unseen\", \"label\": \"pos\"}\n");
+  write_file(f.dir, "test.jsonl", "{\"text\": \"bad unseen\", \"label\": \"neg\"}\n{\"text\": \"all unseen\", \"label\": \"pos\"}\n");
   const TextClassificationDataset d(o);
   EXPECT_EQ(d.text_split("val")->ids(0), (Ids{3}));
   ASSERT_EQ(d.text_split("test")->size(), 1);  // the all-unseen example has no word left
@@ -99,7 +87,7 @@ TEST(TextClassification, LabelOrderGivenOrNumeric) {
   EXPECT_EQ(TextClassificationDataset(o).text_split("train")->label(0), 0);
   TempDir dir;
   o = TextClassificationOptions();
-  o.train = write(dir, "t.jsonl",
+  o.train = write_file(dir, "t.jsonl",
                   "{\"text\": \"a\", \"label\": 10}\n{\"text\": \"b\", \"label\": 2}\n{\"text\": \"c\", \"label\": 2}\n"
                   "{\"text\": \"d\", \"label\": 10}\n");
   o.val = o.train;
@@ -107,17 +95,17 @@ TEST(TextClassification, LabelOrderGivenOrNumeric) {
   EXPECT_EQ(d.label_names(), (std::vector<std::string>{"2", "10"}));  // numeric, not "10" < "2"
   EXPECT_EQ(d.text_split("train")->label(0), 1);
   o.labels = {"pos", "pos"};
-  EXPECT_EQ(message_of([&] { TextClassificationDataset{o}; }), "labels: 'pos' is listed twice");
+  EXPECT_EQ(error_of([&] { TextClassificationDataset{o}; }), "labels: 'pos' is listed twice");
 }
 
 TEST(TextClassification, UnknownLabelNamesFileAndLineOrIsSkipped) {
   Files f;
-  write(f.dir, "val.tsv", "text\tlabel\ngood\tpos\nok\tneutral\nbad\tneg\n");
+  write_file(f.dir, "val.tsv", "text\tlabel\ngood\tpos\nok\tneutral\nbad\tneg\n");
   auto o = f.options();
-  EXPECT_EQ(message_of([&] { TextClassificationDataset{o}; }),
+  EXPECT_EQ(error_of([&] { TextClassificationDataset{o}; }),
             f.val + ":3: label 'neutral' is not among the training labels (neg, pos)");
   o.labels = {"neg", "pos"};
-  EXPECT_EQ(message_of([&] { TextClassificationDataset{o}; }), f.val + ":3: label 'neutral' is not in data.labels (neg, pos)");
+  EXPECT_EQ(error_of([&] { TextClassificationDataset{o}; }), f.val + ":3: label 'neutral' is not in data.labels (neg, pos)");
   o.table.skip_bad_rows = true;
   const TextClassificationDataset d(o);
   EXPECT_EQ(d.text_split("val")->size(), 2);
@@ -146,7 +134,7 @@ TEST(TextClassification, StratifiedValCarveOutIsSeededAndDisjoint) {
   std::string csv = "text,label\n";
   for (int i = 0; i < 40; ++i) csv += "w" + std::to_string(i) + " x," + (i % 4 == 0 ? "a" : "b") + "\n";
   TextClassificationOptions o;
-  o.train = write(dir, "t.csv", csv);
+  o.train = write_file(dir, "t.csv", csv);
   o.val_fraction = 0.2;
   o.seed = 7;
   const TextClassificationDataset d(o), same(o);
@@ -175,7 +163,7 @@ TEST(TextClassification, BatchesPadToTheLongestExample) {
 TEST(TextClassification, PretrainedVectorsReachTheSpec) {
   Files f;
   auto o = f.options();
-  o.embeddings = write(f.dir, "v.vec", "2 2\ngood 1 2\nplot 3 4\n");
+  o.embeddings = write_file(f.dir, "v.vec", "2 2\ngood 1 2\nplot 3 4\n");
   const TextClassificationDataset d(o);
   const auto& m = d.spec().pretrained_embeddings;
   ASSERT_TRUE(m.defined());
@@ -190,7 +178,7 @@ TEST(TextClassification, UnlabelledTextsUseTheTrainVocabularyAndIgnoredLabels) {
   Files f;
   auto o = f.options();
   // A file with only the text column (labels, if a file has them, are not read).
-  o.unlabelled = write(f.dir, "unlabelled.csv", "text\ngood plot twist\nbad\n\"fun, fun\"\n");
+  o.unlabelled = write_file(f.dir, "unlabelled.csv", "text\ngood plot twist\nbad\n\"fun, fun\"\n");
   o.val = "";
   o.val_fraction = 0.5;
   const TextClassificationDataset d(o);
@@ -202,23 +190,23 @@ TEST(TextClassification, UnlabelledTextsUseTheTrainVocabularyAndIgnoredLabels) {
   EXPECT_EQ(u->ids(0)[2], unk);  // "twist" is not a training word
   EXPECT_EQ(u->label(0), kIgnoreTarget);
   // A texts-only file lacking the text column is still an error naming it.
-  o.unlabelled = write(f.dir, "wrong.csv", "body\nsomething\n");
-  EXPECT_NE(message_of([&] { TextClassificationDataset{o}; }).find("wrong.csv:1: no column 'text'"), std::string::npos);
+  o.unlabelled = write_file(f.dir, "wrong.csv", "body\nsomething\n");
+  EXPECT_NE(error_of([&] { TextClassificationDataset{o}; }).find("wrong.csv:1: no column 'text'"), std::string::npos);
 }
 
 TEST(TextClassification, OptionErrors) {
   Files f;
   auto o = f.options();
   o.train = f.dir / "missing.csv";
-  EXPECT_EQ(message_of([&] { TextClassificationDataset{o}; }), (f.dir / "missing.csv") + ": file not found");
+  EXPECT_EQ(error_of([&] { TextClassificationDataset{o}; }), (f.dir / "missing.csv") + ": file not found");
   o = f.options();
   o.oov = "skip";
   EXPECT_THROW(TextClassificationDataset{o}, std::invalid_argument);
   o = f.options();
-  write(f.dir, "one.csv", "text,label\na,x\nb,x\n");
+  write_file(f.dir, "one.csv", "text,label\na,x\nb,x\n");
   o.train = f.dir / "one.csv";
   o.val = o.test = "";
-  EXPECT_EQ(message_of([&] { TextClassificationDataset{o}; }),
+  EXPECT_EQ(error_of([&] { TextClassificationDataset{o}; }),
             o.train + ": only one label ('x'); classification needs at least 2");
 }
 

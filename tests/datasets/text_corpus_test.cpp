@@ -2,6 +2,7 @@
 // counted once (target_bytes sum to the split's bytes at byte and word level), the word vocabulary
 // deterministic and built from train only, the spec, and errors that name the file or the key.
 #include "datasets/text_corpus.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -17,21 +18,8 @@ namespace attnlab::datasets {
 namespace {
 
 using attnlab::testing::TempDir;
-
-std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir / name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using attnlab::testing::write_file;
+using attnlab::testing::error_of;
 
 std::vector<int64_t> all_indices(const Split& s) {
   std::vector<int64_t> i(s.size());
@@ -50,7 +38,7 @@ TEST(TextCorpus, WindowsAndShiftedTargetsMatchAPlainReference) {
   TempDir dir;
   const std::string text = sample_text();
   TextCorpusOptions o;
-  o.files = {write(dir, "a.txt", text)};
+  o.files = {write_file(dir, "a.txt", text)};
   o.seq_len = 16;
   o.val_fraction = 0.1;
   o.test_fraction = 0.1;
@@ -91,7 +79,7 @@ TEST(TextCorpus, TrainWindowsOverlapWithAStride) {
   TempDir dir;
   const std::string text = sample_text();
   TextCorpusOptions o;
-  o.files = {write(dir, "a.txt", text)};
+  o.files = {write_file(dir, "a.txt", text)};
   o.seq_len = 16;
   o.stride = 4;
   TextCorpus corpus(o);
@@ -112,7 +100,7 @@ TEST(TextCorpus, TargetBytesSumToTheSplitBytesAtByteLevel) {
   TempDir dir;
   const std::string a = sample_text(), b = "no newline at the end";
   TextCorpusOptions o;
-  o.files = {write(dir, "a.txt", a), write(dir, "b.txt", b)};
+  o.files = {write_file(dir, "a.txt", a), write_file(dir, "b.txt", b)};
   o.seq_len = 24;
   TextCorpus corpus(o);
   // b gets a newline so the files do not run together.
@@ -129,7 +117,7 @@ TEST(TextCorpus, TargetBytesSumToTheSplitBytesAtWordLevel) {
   for (int i = 0; i < 60; ++i) text += "word" + std::to_string(i % 9) + (i % 4 ? "  " : "\t\n") + (i % 7 ? "" : "\n");
   text += "end\n";
   TextCorpusOptions o;
-  o.files = {write(dir, "w.txt", text)};
+  o.files = {write_file(dir, "w.txt", text)};
   o.level = "word";
   o.seq_len = 8;
   o.val_fraction = 0.2;
@@ -152,7 +140,7 @@ TEST(TextCorpus, WordVocabularyIsDeterministicAndTrainOnly) {
   // 20 tokens; the last 5 ("zebra" x4 and a newline) are the test part, never seen in train.
   const std::string text = "b a b a c b a d d d\nd e e\nzebra zebra zebra zebra\n";
   TextCorpusOptions o;
-  o.files = {write(dir, "v.txt", text)};
+  o.files = {write_file(dir, "v.txt", text)};
   o.level = "word";
   o.seq_len = 4;
   o.val_fraction = 0.0;
@@ -205,7 +193,7 @@ TEST(TextCorpus, CodecRoundTrips) {
 TEST(TextCorpus, SpecIsALanguageModel) {
   TempDir dir;
   TextCorpusOptions o;
-  o.files = {write(dir, "a.txt", sample_text())};
+  o.files = {write_file(dir, "a.txt", sample_text())};
   o.seq_len = 32;
   const auto spec = TextCorpus(o).spec();
   EXPECT_EQ(spec.task, Task::kLanguageModel);
@@ -218,14 +206,14 @@ TEST(TextCorpus, SpecIsALanguageModel) {
 TEST(TextCorpus, FileErrorsNameTheFile) {
   TempDir dir;
   TextCorpusOptions o;
-  o.files = {write(dir, "ok.txt", sample_text()), dir / "missing.txt"};
-  EXPECT_EQ(message_of([&] { TextCorpus{o}; }), dir / "missing.txt" + ": text file not found");
-  o.files = {write(dir, "empty.txt", "")};
-  EXPECT_EQ(message_of([&] { TextCorpus{o}; }), dir / "empty.txt" + ": empty text file");
+  o.files = {write_file(dir, "ok.txt", sample_text()), dir / "missing.txt"};
+  EXPECT_EQ(error_of([&] { TextCorpus{o}; }), dir / "missing.txt" + ": text file not found");
+  o.files = {write_file(dir, "empty.txt", "")};
+  EXPECT_EQ(error_of([&] { TextCorpus{o}; }), dir / "empty.txt" + ": empty text file");
   o.files = {dir.path()};
-  EXPECT_EQ(message_of([&] { TextCorpus{o}; }), dir.path() + ": cannot read text file (it is a directory)");
+  EXPECT_EQ(error_of([&] { TextCorpus{o}; }), dir.path() + ": cannot read text file (it is a directory)");
   o.files = {};
-  EXPECT_NE(message_of([&] { TextCorpus{o}; }).find("no files given"), std::string::npos);
+  EXPECT_NE(error_of([&] { TextCorpus{o}; }).find("no files given"), std::string::npos);
   EXPECT_THROW(TextCorpus{o}, std::invalid_argument);
   o.files = {dir / "missing.txt"};
   EXPECT_THROW(TextCorpus{o}, DataError);
@@ -234,31 +222,31 @@ TEST(TextCorpus, FileErrorsNameTheFile) {
 TEST(TextCorpus, SplitsWithoutTokensNameTheFractionToRaise) {
   TempDir dir;
   TextCorpusOptions o;
-  o.files = {write(dir, "short.txt", "just forty bytes of text, not much more\n")};
+  o.files = {write_file(dir, "short.txt", "just forty bytes of text, not much more\n")};
   o.val_fraction = 0.001;
-  EXPECT_EQ(message_of([&] { TextCorpus{o}; }),
+  EXPECT_EQ(error_of([&] { TextCorpus{o}; }),
             "text: the val split gets no tokens (val_fraction 0.001000 of 40 tokens); raise val_fraction");
   o.val_fraction = 0.1;
   o.test_fraction = 0.01;
-  EXPECT_NE(message_of([&] { TextCorpus{o}; }).find("raise test_fraction"), std::string::npos);
+  EXPECT_NE(error_of([&] { TextCorpus{o}; }).find("raise test_fraction"), std::string::npos);
   o.level = "word";
   o.test_fraction = 0.85;  // 8 words and a newline: train keeps 0
-  EXPECT_NE(message_of([&] { TextCorpus{o}; }).find("the train split gets 0 of 9 tokens"), std::string::npos);
+  EXPECT_NE(error_of([&] { TextCorpus{o}; }).find("the train split gets 0 of 9 tokens"), std::string::npos);
   o.level = "bytes";
-  EXPECT_NE(message_of([&] { TextCorpus{o}; }).find("level must be byte or word"), std::string::npos);
+  EXPECT_NE(error_of([&] { TextCorpus{o}; }).find("level must be byte or word"), std::string::npos);
   o.level = "byte";
   o.test_fraction = 0.1;
   o.stride = 200;
-  EXPECT_NE(message_of([&] { TextCorpus{o}; }).find("stride must be in 0..seq_len"), std::string::npos);
+  EXPECT_NE(error_of([&] { TextCorpus{o}; }).find("stride must be in 0..seq_len"), std::string::npos);
 }
 
 TEST(TextCorpus, UnknownSplitNamesTheValidOnes) {
   TempDir dir;
   TextCorpusOptions o;
-  o.files = {write(dir, "a.txt", sample_text())};
+  o.files = {write_file(dir, "a.txt", sample_text())};
   o.test_fraction = 0;
   const TextCorpus corpus(o);
-  EXPECT_EQ(message_of([&] { corpus.split("test"); }), "text: no split 'test' (valid: train, val)");
+  EXPECT_EQ(error_of([&] { corpus.split("test"); }), "text: no split 'test' (valid: train, val)");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // coverage counts, and a line of the wrong width named by file:line.
 #include "datasets/word_vectors.h"
 #include "datasets/dataset.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -16,21 +17,8 @@ namespace attnlab::datasets {
 namespace {
 
 using attnlab::testing::TempDir;
-
-std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir / name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using attnlab::testing::write_file;
+using attnlab::testing::error_of;
 
 // <pad> <unk> good bad meh
 Vocabulary vocab() { return Vocabulary::build({{"good", "good", "good", "bad", "bad", "meh"}}, {}); }
@@ -38,7 +26,7 @@ Vocabulary vocab() { return Vocabulary::build({{"good", "good", "good", "bad", "
 TEST(WordVectors, HeaderAndRowsInVocabularyOrder) {
   TempDir dir;
   // fastText style: header, trailing spaces, a word we do not have, a repeated word (first wins).
-  const std::string path = write(dir, "v.vec", "4 3\nbad 0.5 -1 2e-1 \nother 9 9 9\ngood 1 2 3 \nbad 7 7 7\n");
+  const std::string path = write_file(dir, "v.vec", "4 3\nbad 0.5 -1 2e-1 \nother 9 9 9\ngood 1 2 3 \nbad 7 7 7\n");
   const auto v = read_word_vectors(path, vocab(), 0);
   EXPECT_EQ(v.dim, 3);
   EXPECT_EQ(v.found, 2);
@@ -51,7 +39,7 @@ TEST(WordVectors, HeaderAndRowsInVocabularyOrder) {
 
 TEST(WordVectors, NoHeaderGloveStyle) {
   TempDir dir;
-  const std::string path = write(dir, "glove.txt", "good 1 2\nmeh 3 4\n");
+  const std::string path = write_file(dir, "glove.txt", "good 1 2\nmeh 3 4\n");
   const auto v = read_word_vectors(path, vocab(), 0);
   EXPECT_EQ(v.dim, 2);
   EXPECT_EQ(v.found, 2);
@@ -60,7 +48,7 @@ TEST(WordVectors, NoHeaderGloveStyle) {
 
 TEST(WordVectors, MissingWordsGetSeededSmallRandomRows) {
   TempDir dir;
-  const std::string path = write(dir, "v.vec", "good 1 2 3 4 5 6 7 8\n");
+  const std::string path = write_file(dir, "v.vec", "good 1 2 3 4 5 6 7 8\n");
   const auto a = read_word_vectors(path, vocab(), 3);
   const auto b = read_word_vectors(path, vocab(), 3);
   const auto c = read_word_vectors(path, vocab(), 4);
@@ -74,18 +62,18 @@ TEST(WordVectors, MissingWordsGetSeededSmallRandomRows) {
 
 TEST(WordVectors, WrongWidthAndBadNumbersNameTheLine) {
   TempDir dir;
-  const std::string header = write(dir, "h.vec", "3 4\ngood 1 2 3 4\nbad 1 2 3\n");
-  EXPECT_EQ(message_of([&] { read_word_vectors(header, vocab(), 0); }),
+  const std::string header = write_file(dir, "h.vec", "3 4\ngood 1 2 3 4\nbad 1 2 3\n");
+  EXPECT_EQ(error_of([&] { read_word_vectors(header, vocab(), 0); }),
             header + ":3: expected 4 numbers after the word (the header says 4), got 3");
-  const std::string bare = write(dir, "b.vec", "x 1 2\n\ny 1 2 3\n");
-  EXPECT_EQ(message_of([&] { read_word_vectors(bare, vocab(), 0); }),
+  const std::string bare = write_file(dir, "b.vec", "x 1 2\n\ny 1 2 3\n");
+  EXPECT_EQ(error_of([&] { read_word_vectors(bare, vocab(), 0); }),
             bare + ":3: expected 2 numbers after the word (the first vector has 2), got 3");
-  const std::string nan = write(dir, "n.vec", "good 1 abc\n");
-  EXPECT_EQ(message_of([&] { read_word_vectors(nan, vocab(), 0); }), nan + ":1: value 2 ('abc') is not a number");
-  EXPECT_EQ(message_of([&] { read_word_vectors(dir / "none.vec", vocab(), 0); }),
+  const std::string nan = write_file(dir, "n.vec", "good 1 abc\n");
+  EXPECT_EQ(error_of([&] { read_word_vectors(nan, vocab(), 0); }), nan + ":1: value 2 ('abc') is not a number");
+  EXPECT_EQ(error_of([&] { read_word_vectors(dir / "none.vec", vocab(), 0); }),
             (dir / "none.vec") + ": embeddings file not found");
-  const std::string empty = write(dir, "e.vec", "0 300\n");
-  EXPECT_EQ(message_of([&] { read_word_vectors(empty, vocab(), 0); }), empty + ": no vectors");
+  const std::string empty = write_file(dir, "e.vec", "0 300\n");
+  EXPECT_EQ(error_of([&] { read_word_vectors(empty, vocab(), 0); }), empty + ": no vectors");
 }
 
 }  // namespace
