@@ -62,6 +62,20 @@ TEST(TrainCli, EvalReloadsTheBestCheckpoint) {
   r = run_attnlab({"eval", dir + "/checkpoints/step_000000060", "--split", "nope"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("no split 'nope'"), std::string::npos) << r.output;
+
+  // The attention measures: the digits ViT's last layer by default (no rationale on digits).
+  const auto& a = j.at("attention");
+  EXPECT_EQ(a.at("site"), "layer0");
+  EXPECT_GT(a.at("attention_entropy").get<double>(), 0.0);
+  EXPECT_EQ(a.at("gradient_pearson_n").get<int64_t>(), j.at("examples").get<int64_t>());
+  EXPECT_FALSE(a.contains("rationale_auprc"));
+  r = run_attnlab({"eval", dir, "--site", "layer7"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--site: the model has no attention site 'layer7'; it has: layer0"), std::string::npos)
+      << r.output;
+  r = run_attnlab({"eval", dir, "--no-attention", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(nlohmann::json::parse(lines_of(r.output).back()).contains("attention"));
 }
 
 TEST(TrainCli, NonFiniteLossIsSkippedAndCounted) {
