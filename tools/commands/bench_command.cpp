@@ -11,6 +11,7 @@
 
 #include "framework/errors.h"
 #include "tools/bench/attention_bench.h"
+#include "tools/commands/option_values.h"
 
 namespace attnlab::tools {
 namespace {
@@ -29,19 +30,6 @@ const char* kHelp =
     "--threads 0 (default) keeps LibTorch's thread count. --json FILE also writes machine, settings\n"
     "and rows. Example:\n"
     "  attnlab bench attention --lengths 512,2048 --modules mha,moh75,moh75_skip --threads 2\n";
-
-int64_t parse_int(const std::string& option, const std::string& text) {
-  size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
-    throw UserError(option + ": expected an integer, got '" + text + "'");
-  return v;
-}
 
 std::vector<std::string> split_commas(const std::string& option, const std::string& text) {
   std::vector<std::string> out;
@@ -76,19 +64,19 @@ BenchOptions parse_options(const Args& args) {
     auto& s = o.settings;
     if (key == "--lengths") {
       s.lengths.clear();
-      for (const auto& t : split_commas(key, value)) s.lengths.push_back(parse_int(key, t));
+      for (const auto& t : split_commas(key, value)) s.lengths.push_back(parse_int_option(key, t));
     } else if (key == "--modules") {
       s.modules = split_commas(key, value);
     } else if (key == "--d-model") {
-      s.d_model = parse_int(key, value);
+      s.d_model = parse_int_option(key, value);
     } else if (key == "--batch") {
-      s.batch = parse_int(key, value);
+      s.batch = parse_int_option(key, value);
     } else if (key == "--repeats") {
-      s.repeats = parse_int(key, value);
+      s.repeats = parse_int_option(key, value);
     } else if (key == "--warmup") {
-      s.warmup = parse_int(key, value);
+      s.warmup = parse_int_option(key, value);
     } else if (key == "--threads") {
-      s.threads = parse_int(key, value);
+      s.threads = parse_int_option(key, value);
     } else if (key == "--json") {
       o.json_path = value;
     } else {

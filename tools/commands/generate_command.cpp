@@ -11,6 +11,7 @@
 
 #include "datasets/text_corpus.h"
 #include "framework/errors.h"
+#include "tools/commands/option_values.h"
 #include "tools/commands/text_generation.h"
 #include "tools/commands/trained_model.h"
 
@@ -39,34 +40,6 @@ const char* kHelp =
     "generated. Word-level output has single spaces between words.\n"
     "Example: attnlab generate runs/lm_bytes_mha --prompt 'The licensee' --max-new-tokens 300\n";
 
-int64_t parse_int(const std::string& option, const std::string& text, int64_t lowest) {
-  size_t used = 0;
-  int64_t v = 0;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || v < lowest) {
-    throw UserError(option + ": expected an integer >= " + std::to_string(lowest) + ", got '" + text + "'");
-  }
-  return v;
-}
-
-double parse_positive(const std::string& option, const std::string& text) {
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !(v > 0) || !std::isfinite(v)) {
-    throw UserError(option + ": expected a positive number, got '" + text + "'");
-  }
-  return v;
-}
-
 }  // namespace
 
 int generate_command(const Args& args) {
@@ -85,13 +58,13 @@ int generate_command(const Args& args) {
     } else if (a == "--prompt" && has_value) {
       prompt = args[++i];
     } else if (a == "--max-new-tokens" && has_value) {
-      o.max_new_tokens = parse_int(a, args[++i], 0);
+      o.max_new_tokens = parse_int_option(a, args[++i], 0);
     } else if (a == "--temperature" && has_value) {
-      o.temperature = parse_positive(a, args[++i]);
+      o.temperature = parse_positive_option(a, args[++i]);
     } else if (a == "--top-k" && has_value) {
-      o.top_k = parse_int(a, args[++i], 0);
+      o.top_k = parse_int_option(a, args[++i], 0);
     } else if (a == "--seed" && has_value) {
-      o.seed = static_cast<uint64_t>(parse_int(a, args[++i], 0));
+      o.seed = static_cast<uint64_t>(parse_int_option(a, args[++i], 0));
     } else if (a == "--checkpoint" && has_value) {
       which = args[++i];
     } else if (!a.empty() && a[0] == '-') {
