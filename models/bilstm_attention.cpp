@@ -32,14 +32,14 @@ ModelOutput BiLstmAttention::forward(const ModelInput& input, attention::Forward
   TORCH_CHECK(tokens.dim() == 2, "bilstm_attention expects token ids (B, T), got ", tokens.sizes());
   const int64_t t = tokens.size(1);
   // The tap sees the embeddings before dropout: word AT/VAT perturb them there.
-  last_embeddings_ = drop_->forward(ctx.on_embeddings("embed", embed_->forward(tokens), input.padding_mask));
+  const auto embedded = drop_->forward(ctx.on_embeddings("embed", embed_->forward(tokens), input.padding_mask));
   // Packed by real length (an all-padding row counts as length 1 so packing accepts it; pooling
   // then gives it zero weight everywhere), so the backward direction starts at the last real token.
   const auto lengths = input.padding_mask.defined()
                            ? (~input.padding_mask).sum(1).clamp_min(1).to(torch::kCPU, torch::kLong)
                            : torch::full({tokens.size(0)}, t, torch::kLong);
   namespace rnn = torch::nn::utils::rnn;
-  const auto packed = rnn::pack_padded_sequence(last_embeddings_, lengths, /*batch_first=*/true,
+  const auto packed = rnn::pack_padded_sequence(embedded, lengths, /*batch_first=*/true,
                                                 /*enforce_sorted=*/false);
   const auto encoded = std::get<0>(lstm_->forward_with_packed_input(packed));
   const auto h = std::get<0>(rnn::pad_packed_sequence(encoded, /*batch_first=*/true, 0.0, t));  // (B,T,2H)

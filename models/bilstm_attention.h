@@ -33,9 +33,6 @@ class BiLstmAttention : public Model {
   BiLstmAttention(const BiLstmAttentionOptions& options, const InputSpec& spec);
   ModelOutput forward(const ModelInput& input, attention::ForwardContext& ctx) override;
 
-  // The (B, T, E) embeddings of the last forward (after dropout).
-  const torch::Tensor& last_embeddings() const { return last_embeddings_; }
-
  private:
   BiLstmAttentionOptions options_;
   InputSpec spec_;
@@ -44,7 +41,6 @@ class BiLstmAttention : public Model {
   attention::AdditivePooling pool_{nullptr};
   torch::nn::Dropout drop_{nullptr};
   torch::nn::Linear head_{nullptr};
-  torch::Tensor last_embeddings_;
 };
 
 }  // namespace attnlab::models
