@@ -178,6 +178,15 @@ DigitsDataset::DigitsDataset(const DigitsOptions& options)
   spec_.pad_id = 0;
 }
 
+std::shared_ptr<const Split> DigitsDataset::corrupted_split(const std::string& name, Corruption corruption,
+                                                            int64_t severity, uint64_t seed) const {
+  const auto clean = std::static_pointer_cast<const InMemorySplit>(split(name));
+  const int64_t p = options_.patch_size;
+  const auto images = patches_to_images(clean->inputs(), p, kSide, kSide);
+  const auto corrupted = corrupt_images(images, corruption, severity, seed);
+  return std::make_shared<InMemorySplit>(images_to_patches(corrupted, p).contiguous(), clean->labels());
+}
+
 std::shared_ptr<const Split> DigitsDataset::split(const std::string& name) const {
   if (name == "train") return train_;
   if (name == "val") return val_;

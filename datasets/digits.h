@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "datasets/image_corruption.h"
 #include "datasets/in_memory_split.h"
 
 namespace attnlab::datasets {
@@ -43,13 +44,16 @@ torch::Tensor images_to_patches(const torch::Tensor& images, int64_t patch_size)
 torch::Tensor patches_to_images(const torch::Tensor& patches, int64_t patch_size, int64_t height,
                                 int64_t width);
 
-class DigitsDataset : public Dataset {
+class DigitsDataset : public Dataset, public CorruptibleImages {
  public:
   explicit DigitsDataset(const DigitsOptions& options);
 
   DataSpec spec() const override { return spec_; }
   std::vector<std::string> split_names() const override { return {"train", "val", "test"}; }
   std::shared_ptr<const Split> split(const std::string& name) const override;
+  // The split's 8x8 images corrupted (image_corruption.h), as patches again.
+  std::shared_ptr<const Split> corrupted_split(const std::string& name, Corruption corruption, int64_t severity,
+                                               uint64_t seed) const override;
 
   const std::string& path() const { return path_; }
   const DigitsOptions& options() const { return options_; }

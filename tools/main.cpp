@@ -24,6 +24,8 @@ const char* kUsage =
     "  train RECIPE [key=value ...]     train a recipe (resumes its run directory if it has a checkpoint)\n"
     "  eval RUN_DIR|CHECKPOINT [--split NAME] [--checkpoint best|last]\n"
     "                                   evaluate trained weights on a split\n"
+    "  calibrate RUN_DIR [key=value ...] | --cal FILE --test FILE\n"
+    "                                   conformal sets and abstention, fitted and compared\n"
     "  config RECIPE [key=value ...]    print the resolved recipe and where each value came from\n"
     "  list [KIND]                      print every registered component and its keys\n"
     "  export RUN_DIR|CHECKPOINT [--format safetensors] [--output FILE]\n"
@@ -42,6 +44,7 @@ int dispatch(const std::string& cmd, const attnlab::tools::Args& args) {
   using namespace attnlab::tools;
   if (cmd == "train") return train_command(args);
   if (cmd == "eval") return eval_command(args);
+  if (cmd == "calibrate") return calibrate_command(args);
   if (cmd == "config") return config_command(args);
   if (cmd == "list") return list_command(args);
   if (cmd == "export") return export_command(args);

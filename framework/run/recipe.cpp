@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "framework/calibration/settings.h"
 #include "framework/config/loader.h"
 #include "framework/config/schema.h"
 #include "framework/errors.h"
@@ -27,7 +28,7 @@ Schema top_schema() {
   s.add_component("model", "model", std::nullopt, "the network").make_required();
   s.add_component("optim", "optimizer", "{name: adamw}", "the optimizer");
   s.add_component("schedule", "schedule", "{name: constant}", "the learning-rate schedule");
-  for (const char* section : {"objective", "train", "eval", "checkpoint", "early_stopping", "semi_supervised", "debug"})
+  for (const char* section : {"objective", "train", "eval", "checkpoint", "early_stopping", "semi_supervised", "abstention", "debug"})
     s.add(section, Type::Map, "{}", std::string("see section '") + section + "' in `attnlab list`");
   return s;
 }
@@ -122,7 +123,7 @@ const SectionSchema kSections[] = {
     {"train", train_schema},           {"eval", eval_schema},
     {"checkpoint", checkpoint_schema}, {"early_stopping", early_stopping_schema},
     {"objective", objective_schema},   {"semi_supervised", semi_supervised_schema},
-    {"debug", debug_schema},
+    {"abstention", calibration::abstention_schema}, {"debug", debug_schema},
 };
 
 void check_monitor(const config::Section& sec, const std::string& key, const EvalSettings& eval,

@@ -14,6 +14,7 @@ int train_command(const Args& args);
 int eval_command(const Args& args);
 int config_command(const Args& args);
 int list_command(const Args& args);
+int calibrate_command(const Args& args);
 
 // True when args contain -h or --help.
 bool wants_help(const Args& args);
