@@ -1,5 +1,7 @@
 // Validation of a whole recipe: the top level, the framework's sections, and (through the
-// catalog) every component block, all problems collected into one report.
+// catalog) every component block, all problems collected into one report. The `abstention` and
+// `distributed` sections are validated here and read by framework/calibration and
+// framework/distributed.
 #include "framework/run/recipe.h"
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 
 #include "framework/calibration/settings.h"
 #include "framework/config/loader.h"
+#include "framework/distributed/settings.h"
 #include "framework/config/schema.h"
 #include "framework/errors.h"
 #include "framework/registry/catalog.h"
@@ -28,7 +31,7 @@ Schema top_schema() {
   s.add_component("model", "model", std::nullopt, "the network").make_required();
   s.add_component("optim", "optimizer", "{name: adamw}", "the optimizer");
   s.add_component("schedule", "schedule", "{name: constant}", "the learning-rate schedule");
-  for (const char* section : {"objective", "train", "eval", "checkpoint", "early_stopping", "semi_supervised", "abstention", "debug"})
+  for (const char* section : {"objective", "train", "eval", "checkpoint", "early_stopping", "semi_supervised", "abstention", "distributed", "debug"})
     s.add(section, Type::Map, "{}", std::string("see section '") + section + "' in `attnlab list`");
   return s;
 }
@@ -123,7 +126,8 @@ const SectionSchema kSections[] = {
     {"train", train_schema},           {"eval", eval_schema},
     {"checkpoint", checkpoint_schema}, {"early_stopping", early_stopping_schema},
     {"objective", objective_schema},   {"semi_supervised", semi_supervised_schema},
-    {"abstention", calibration::abstention_schema}, {"debug", debug_schema},
+    {"abstention", calibration::abstention_schema}, {"distributed", distributed::distributed_schema},
+    {"debug", debug_schema},
 };
 
 void check_monitor(const config::Section& sec, const std::string& key, const EvalSettings& eval,

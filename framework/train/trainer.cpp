@@ -3,6 +3,10 @@
 //   of total / grad_accum;  global grad norm;  if loss or norm is not finite: skip (counted);
 //   else clip, set lr = base_lr * schedule(step), optimizer step;  drop the gradients.
 // After the step: log, evaluate, checkpoint, early-stop, and honour SIGINT/SIGTERM, in that order.
+// Data parallel (framework/distributed): every rank runs this loop on its slice of each global
+// batch; gradients are averaged during the last micro-batch's backward, logged values are averaged,
+// every rank evaluates (identical weights give identical results), rank 0 alone writes the run
+// directory, and checkpoints are fenced by barriers.
 #include "framework/train/trainer.h"
 
 #include <chrono>
@@ -12,6 +16,8 @@
 #include <numeric>
 
 #include "framework/checkpoint/checkpoint_store.h"
+#include "framework/distributed/data_parallel.h"
+#include "framework/distributed/sharded_sampler.h"
 #include "framework/errors.h"
 #include "framework/logging/metrics_log.h"
 #include "framework/logging/progress.h"
@@ -97,8 +103,10 @@ class TrainingRun {
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<objective::Objective> objective_;
   run::NamedMetrics metrics_;
-  std::unique_ptr<EpochSampler> sampler_;
-  std::unique_ptr<EpochSampler> unlabelled_sampler_;
+  std::unique_ptr<distributed::ShardedSampler> sampler_;
+  std::unique_ptr<distributed::ShardedSampler> unlabelled_sampler_;
+  std::unique_ptr<distributed::DataParallel> dp_;  // null for a single process
+  bool lead_ = true;                               // rank 0: writes the run directory
   std::unique_ptr<checkpoint::CheckpointStore> store_;
   std::unique_ptr<logging::MetricsLog> log_;
   std::unique_ptr<logging::TensorBoardWriter> tensorboard_;
@@ -125,6 +133,10 @@ void TrainingRun::setup() {
   at::globalContext().setDeterministicAlgorithms(cfg_.deterministic, false);
   torch::manual_seed(static_cast<uint64_t>(r_.seed));
   device_ = pick_device(cfg_.device);
+  // First, so that ranks which cannot meet or disagree on the recipe fail before any work.
+  dp_ = distributed::DataParallel::from_recipe(r_, device_);
+  lead_ = !dp_ || dp_->lead();
+  const int64_t rank = dp_ ? dp_->rank() : 0, world = dp_ ? dp_->world_size() : 1;
 
   dataset_ = run::build_dataset(r_);
   train_split_ = run::split_or_error(*dataset_, "train", "data");
@@ -142,10 +154,11 @@ void TrainingRun::setup() {
   setup_semi_supervised();
   // Only once every component is built: a recipe that fails to build leaves no run directory.
   dir_ = run::RunDir::create(r_.run_dir);
-  dir_.save_recipe(r_);
+  if (lead_) dir_.save_recipe(r_);
+  if (dp_) dp_->barrier("waiting for rank 0 to create the run directory");
 
-  sampler_ = std::make_unique<EpochSampler>(train_split_->size(), cfg_.batch_size, cfg_.shuffle,
-                                            cfg_.drop_last, static_cast<uint64_t>(r_.seed));
+  sampler_ = std::make_unique<distributed::ShardedSampler>(train_split_->size(), cfg_.batch_size, cfg_.shuffle,
+                                                           cfg_.drop_last, static_cast<uint64_t>(r_.seed), rank, world);
   const int64_t steps_per_epoch = std::max<int64_t>(1, sampler_->batches_per_epoch() / cfg_.grad_accum);
   total_steps_ = cfg_.steps > 0 ? cfg_.steps
                                 : (cfg_.epochs * sampler_->batches_per_epoch() + cfg_.grad_accum - 1) / cfg_.grad_accum;
@@ -158,11 +171,17 @@ void TrainingRun::setup() {
       r_.early_stopping.monitor, run::resolve_mode(r_.early_stopping.monitor, r_.early_stopping.mode),
       r_.early_stopping.min_delta);
   store_ = std::make_unique<checkpoint::CheckpointStore>(dir_.checkpoints());
-  store_->remove_stale_temporaries();
-  log_ = std::make_unique<logging::MetricsLog>(dir_.metrics_path());
-  // Event files sit beside metrics.jsonl, so `tensorboard --logdir runs/` shows every run.
-  tensorboard_ = std::make_unique<logging::TensorBoardWriter>(dir_.path());
-  progress_ = std::make_unique<logging::Progress>(cfg_.progress, total_steps_, cfg_.log_every);
+  if (lead_) {
+    store_->remove_stale_temporaries();
+    log_ = std::make_unique<logging::MetricsLog>(dir_.metrics_path());
+    // Event files sit beside metrics.jsonl, so `tensorboard --logdir runs/` shows every run.
+    tensorboard_ = std::make_unique<logging::TensorBoardWriter>(dir_.path());
+    progress_ = std::make_unique<logging::Progress>(cfg_.progress, total_steps_, cfg_.log_every);
+  } else {
+    // The other ranks compute what rank 0 prints; they stay quiet.
+    static std::FILE* quiet = std::fopen("/dev/null", "w");
+    progress_ = std::make_unique<logging::Progress>("none", total_steps_, cfg_.log_every, quiet ? quiet : stderr);
+  }
   const auto& semi = r_.semi_supervised;
   if (semi.labelled_examples > 0 || unlabelled_split_) {
     progress_->message("semi-supervised: " + std::to_string(train_split_->size()) + " labelled examples" +
@@ -195,9 +214,9 @@ void TrainingRun::setup_semi_supervised() {
   unlabelled_split_ = run::split_or_error(unlabelled_dataset_ ? *unlabelled_dataset_ : *dataset_, semi.split,
                                           "semi_supervised.split");
   // Its own order, independent of the labelled one's (another stream of the same seed).
-  unlabelled_sampler_ = std::make_unique<EpochSampler>(unlabelled_split_->size(), semi.batch_size, /*shuffle=*/true,
-                                                       /*drop_last=*/false,
-                                                       static_cast<uint64_t>(r_.seed) ^ 0x756e6c6162656c6cULL);
+  unlabelled_sampler_ = std::make_unique<distributed::ShardedSampler>(
+      unlabelled_split_->size(), semi.batch_size, /*shuffle=*/true, /*drop_last=*/false,
+      static_cast<uint64_t>(r_.seed) ^ 0x756e6c6162656c6cULL, dp_ ? dp_->rank() : 0, dp_ ? dp_->world_size() : 1);
 }
 
 nlohmann::json TrainingRun::train_state_json() const {
@@ -208,7 +227,7 @@ nlohmann::json TrainingRun::train_state_json() const {
           {"early_stopping", early_->state()},
           {"skipped_steps", skipped_},
           {"nonfinite_in_row", nonfinite_in_row_},
-          {"metrics_log_bytes", log_->size()},
+          {"metrics_log_bytes", log_ ? log_->size() : 0},
           {"elapsed_s", elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count()}};
   if (unlabelled_sampler_) state["unlabelled_sampler"] = unlabelled_sampler_->state();
   return state;
@@ -242,9 +261,9 @@ void TrainingRun::resume_if_any() {
   skipped_ = state.at("skipped_steps").get<int64_t>();
   nonfinite_in_row_ = state.at("nonfinite_in_row").get<int64_t>();
   elapsed_before_ = state.at("elapsed_s").get<double>();
-  log_->truncate_to(state.at("metrics_log_bytes").get<int64_t>());
+  if (log_) log_->truncate_to(state.at("metrics_log_bytes").get<int64_t>());
   last_checkpoint_step_ = step_;
-  if (ckpt->meta.value("recipe_crc32c", "") != dir_.recipe_checksum()) {
+  if (lead_ && ckpt->meta.value("recipe_crc32c", "") != dir_.recipe_checksum()) {
     progress_->message("warning: the recipe differs from the one " + ckpt->path +
                        " was trained with; continuing with the new one");
   }
@@ -290,6 +309,8 @@ void TrainingRun::step_once() {
                                      unlabelled ? &unlabelled->forward : nullptr);
     torch::Tensor loss = terms.total / static_cast<double>(cfg_.grad_accum);
     if (inject_nan) loss = loss * std::numeric_limits<double>::quiet_NaN();
+    // Gradients are averaged over ranks once per optimizer step, during the last backward.
+    if (dp_ && micro + 1 == cfg_.grad_accum) dp_->arm_gradient_sync();
     loss.backward();
     loss_sum = loss_sum + loss.detach().to(torch::kDouble);
     for (size_t i = 0; i < terms.terms.size(); ++i) {
@@ -299,13 +320,16 @@ void TrainingRun::step_once() {
     }
   }
 
+  if (dp_) dp_->finish_gradient_sync();
   // One transfer for the loss, the norm and every term.
   std::vector<torch::Tensor> values = {loss_sum, grad_norm(params_).to(loss_sum.device(), torch::kDouble)};
   for (const auto& [name, v] : term_sums) values.push_back(v);
-  const torch::Tensor host = torch::stack(values).to(torch::kCPU);
+  torch::Tensor host = torch::stack(values).to(torch::kCPU).contiguous();
+  const double norm = host[1].item<double>();  // of the averaged gradients: the same on every rank
+  if (dp_) dp_->average(host, "averaging the step's loss over ranks");
   const auto* h = host.data_ptr<double>();
   loss_ = h[0];
-  norm_ = h[1];
+  norm_ = norm;
   terms_.clear();
   for (size_t i = 0; i < term_sums.size(); ++i) terms_.emplace_back(term_sums[i].first, h[2 + i]);
   lr_ = optim::current_lr(*opt_.optimizer);
@@ -352,11 +376,13 @@ void TrainingRun::evaluate_and_track() {
   last_eval_ = ev;
   nlohmann::json rec = {{"kind", "eval"}, {"step", step_}, {"epoch", sampler_->epoch()}};
   rec.update(ev.to_json());
-  log_->write(rec);
-  tensorboard_->add_scalar(r_.eval.split + "/loss", ev.loss, step_);
-  for (const auto& [name, v] : ev.metrics) tensorboard_->add_scalar(r_.eval.split + "/" + name, v, step_);
-  for (const auto& [name, v] : ev.statistics)
-    tensorboard_->add_scalar(r_.eval.split + "/attention/" + name, v, step_);
+  if (lead_) {
+    log_->write(rec);
+    tensorboard_->add_scalar(r_.eval.split + "/loss", ev.loss, step_);
+    for (const auto& [name, v] : ev.metrics) tensorboard_->add_scalar(r_.eval.split + "/" + name, v, step_);
+    for (const auto& [name, v] : ev.statistics)
+      tensorboard_->add_scalar(r_.eval.split + "/attention/" + name, v, step_);
+  }
   progress_->message("step " + std::to_string(step_) + " " + ev.to_line());
 
   const auto metric_of = [&](const std::string& monitor) { return ev.get(monitor.substr(monitor.find('/') + 1)); };
@@ -376,6 +402,12 @@ void TrainingRun::evaluate_and_track() {
 
 void TrainingRun::write_checkpoint() {
   if (last_checkpoint_step_ == step_) return;
+  if (!lead_) {
+    last_checkpoint_step_ = step_;
+    // Until rank 0's checkpoint is complete, so no rank runs ahead of a checkpoint it may need.
+    dp_->barrier("waiting for rank 0's checkpoint of step " + std::to_string(step_));
+    return;
+  }
   log_->sync();
   const std::map<std::string, std::string> files = {
       {"model.pt", save_module(*model_)},
@@ -391,6 +423,7 @@ void TrainingRun::write_checkpoint() {
     dir_.write_best(best_->best_step(), best_->monitor(), best_->best());
   }
   store_->prune(static_cast<int>(r_.checkpoint.keep_last), keep);
+  if (dp_) dp_->barrier("waiting for rank 0's checkpoint of step " + std::to_string(step_));
 }
 
 void TrainingRun::after_step() {
@@ -399,15 +432,22 @@ void TrainingRun::after_step() {
                           {"loss", loss_}, {"lr", lr_}, {"grad_norm", norm_}};
     for (const auto& [name, v] : terms_) rec["loss/" + name] = v;
     if (skipped_ > 0) rec["skipped_steps"] = skipped_;
+    if (dp_) {  // how long the step waited for gradient buckets after backward, and how many overlapped it
+      rec["allreduce_wait_ms"] = dp_->sync_timings().wait_ms;
+      rec["buckets_during_backward"] = dp_->sync_timings().launched_during_backward;
+      rec["buckets"] = dp_->sync_timings().buckets;
+    }
     // Read only on logged steps: the statistics stay on the device otherwise.
     const AttentionStatistics::Read stats = statistics_.read();
     rec.update(stats.to_json());
-    log_->write(rec);
-    for (const auto& [name, v] : stats.scalars) tensorboard_->add_scalar("train/attention/" + name, v, step_);
-    tensorboard_->add_scalar("train/loss", loss_, step_);
-    tensorboard_->add_scalar("train/lr", lr_, step_);
-    tensorboard_->add_scalar("train/grad_norm", norm_, step_);
-    for (const auto& [name, v] : terms_) tensorboard_->add_scalar("train/loss/" + name, v, step_);
+    if (lead_) {
+      log_->write(rec);
+      for (const auto& [name, v] : stats.scalars) tensorboard_->add_scalar("train/attention/" + name, v, step_);
+      tensorboard_->add_scalar("train/loss", loss_, step_);
+      tensorboard_->add_scalar("train/lr", lr_, step_);
+      tensorboard_->add_scalar("train/grad_norm", norm_, step_);
+      for (const auto& [name, v] : terms_) tensorboard_->add_scalar("train/loss/" + name, v, step_);
+    }
   }
   progress_->update(step_, loss_, lr_, norm_);
   if (step_ % eval_every_ == 0 || step_ == total_steps_) evaluate_and_track();
@@ -432,7 +472,7 @@ void TrainingRun::finish(TrainResult& result) {
   if (result.status == "interrupted" || result.status == "paused") {
     // Nothing more is evaluated or logged: the resumed run must find the logs exactly as its
     // checkpoint left them.
-    dir_.write_summary(summary);
+    if (lead_) dir_.write_summary(summary);
     result.summary = summary;
     return;
   }
@@ -448,6 +488,10 @@ void TrainingRun::finish(TrainResult& result) {
   summary = summary_head(result.status);
   summary["final"] = {{r_.eval.split, last_eval_.to_json()}};
 
+  if (!lead_) {  // the final test evaluation and the summary are rank 0's
+    result.summary = summary;
+    return;
+  }
   if (!r_.eval.test_split.empty()) {
     const auto test = run::split_or_error(*dataset_, r_.eval.test_split, "eval.test_split");
     const EvalResult t = evaluate(*model_, *test, r_.eval.test_split, r_.eval.batch_size, *objective_,
@@ -471,9 +515,15 @@ TrainResult TrainingRun::run() {
   setup();
   start_ = Clock::now();
   resume_if_any();
+  if (dp_) {
+    std::vector<torch::Tensor> buffers;
+    for (const auto& b : model_->buffers()) buffers.push_back(b);
+    dp_->attach(params_, buffers);
+  }
   progress_->message("training " + r_.name + " for " + std::to_string(total_steps_) + " steps on " +
-                     device_.str() + " in " + r_.run_dir);
+                     device_.str() + (dp_ ? ", " + dp_->describe() : std::string()) + " in " + r_.run_dir);
   TrainResult result;
+  result.lead = lead_;
   result.status = "completed";
   StopSignals signals;
   first_step_ = step_;
@@ -482,11 +532,13 @@ TrainResult TrainingRun::run() {
       step_once();
     } catch (const DivergedError&) {
       progress_->finish();
-      dir_.write_summary(summary_head("diverged"));
+      if (lead_) dir_.write_summary(summary_head("diverged"));
       throw;
     }
     after_step();
-    if (int sig = StopSignals::received()) {
+    // Every rank stops at the same step, or the others would wait for it at the next collective.
+    const int local_signal = StopSignals::received();
+    if (int sig = dp_ ? dp_->agree_on_stop(local_signal) : local_signal) {
       write_checkpoint();
       result.status = "interrupted";
       result.interrupt_signal = sig;

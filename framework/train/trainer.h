@@ -22,7 +22,8 @@ class DivergedError : public std::runtime_error {
 struct TrainResult {
   std::string status;    // completed | early_stopped | interrupted | paused
   int interrupt_signal = 0;
-  nlohmann::json summary;  // also written to <run_dir>/summary.json
+  nlohmann::json summary;  // also written to <run_dir>/summary.json (by rank 0)
+  bool lead = true;        // false on the other ranks of a data-parallel job
 };
 
 // Trains `recipe` in its run directory, resuming per train.resume. Throws UserError for bad

@@ -1,0 +1,51 @@
+// What the trainer needs from a data-parallel job, in one place: the process group set up from
+// the environment and the recipe's `distributed` section, the check that every rank runs the same
+// resolved recipe, gradient averaging (gradient_sync.h), the per-step agreement on logged values
+// and on stopping, and barriers. `from_recipe` returns null for a single process, so the trainer's
+// single-process path is untouched.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/distributed/communicator.h"
+#include "framework/distributed/gradient_sync.h"
+#include "framework/run/recipe.h"
+
+namespace attnlab::distributed {
+
+class DataParallel {
+ public:
+  // Null when the environment and the recipe describe a single process. Connects (rendezvous) and
+  // checks that every rank resolved the same recipe; UserError for a CUDA device (NCCL is not
+  // built yet), DistributedError when the ranks cannot meet or disagree.
+  static std::unique_ptr<DataParallel> from_recipe(const run::Recipe& recipe, const torch::Device& device);
+
+  int64_t rank() const { return comm_->rank(); }
+  int64_t world_size() const { return comm_->world_size(); }
+  bool lead() const { return rank() == 0; }
+  std::string describe() const;  // "rank 0 of 2 (torchrun, gloo)"
+
+  // Rank 0's parameters and buffers everywhere, then hooks for bucketed gradient averaging.
+  void attach(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& buffers);
+  void arm_gradient_sync() { sync_->arm(); }
+  void finish_gradient_sync() { sync_->finish(); }
+  const SyncTimings& sync_timings() const { return sync_->timings(); }
+
+  // The mean over ranks of a 1-D float64 CPU tensor, in place.
+  void average(torch::Tensor& values, const std::string& what);
+  // The signal every rank stops for: 0 when no rank received one, else the first received.
+  int agree_on_stop(int local_signal);
+  void barrier(const std::string& what) { comm_->barrier(what); }
+
+ private:
+  std::unique_ptr<Communicator> comm_;
+  std::unique_ptr<GradientSynchronizer> sync_;
+  Environment env_;
+  DistributedSettings settings_;
+};
+
+}  // namespace attnlab::distributed
