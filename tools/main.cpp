@@ -7,6 +7,7 @@
 #include <c10/util/Exception.h>
 
 #include "datasets/dataset.h"
+#include "framework/distributed/communicator.h"
 #include "framework/errors.h"
 #include "framework/train/trainer.h"
 #include "tools/commands/bench_command.h"
@@ -26,6 +27,8 @@ const char* kUsage =
     "                                   evaluate trained weights on a split\n"
     "  calibrate RUN_DIR [key=value ...] | --cal FILE --test FILE\n"
     "                                   conformal sets and abstention, fitted and compared\n"
+    "  launch --nproc N -- train RECIPE [...]\n"
+    "                                   data-parallel training in N local processes (Gloo)\n"
     "  config RECIPE [key=value ...]    print the resolved recipe and where each value came from\n"
     "  list [KIND]                      print every registered component and its keys\n"
     "  export RUN_DIR|CHECKPOINT [--format safetensors] [--output FILE]\n"
@@ -45,6 +48,7 @@ int dispatch(const std::string& cmd, const attnlab::tools::Args& args) {
   if (cmd == "train") return train_command(args);
   if (cmd == "eval") return eval_command(args);
   if (cmd == "calibrate") return calibrate_command(args);
+  if (cmd == "launch") return launch_command(args);
   if (cmd == "config") return config_command(args);
   if (cmd == "list") return list_command(args);
   if (cmd == "export") return export_command(args);
@@ -72,6 +76,9 @@ int main(int argc, char** argv) {
   } catch (const attnlab::datasets::DataError& e) {
     std::fprintf(stderr, "attnlab %s: error: %s\n", cmd.c_str(), e.what());
     return 2;
+  } catch (const attnlab::distributed::DistributedError& e) {
+    std::fprintf(stderr, "attnlab %s: error: %s\n", cmd.c_str(), e.what());
+    return 1;
   } catch (const attnlab::train::DivergedError& e) {
     std::fprintf(stderr, "attnlab %s: error: %s\n", cmd.c_str(), e.what());
     return 1;

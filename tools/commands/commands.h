@@ -15,6 +15,7 @@ int eval_command(const Args& args);
 int config_command(const Args& args);
 int list_command(const Args& args);
 int calibrate_command(const Args& args);
+int launch_command(const Args& args);
 
 // True when args contain -h or --help.
 bool wants_help(const Args& args);
