@@ -39,7 +39,7 @@ int train_command(const Args& args) {
   if (result.status == "interrupted") return 128 + result.interrupt_signal;
   std::printf("%s: %s after %lld steps; summary in %s/summary.json\n", recipe.name.c_str(),
               result.status.c_str(), (long long)result.summary.value("steps", 0LL), recipe.run_dir.c_str());
-  if (abstention.enabled && result.status != "paused") {
+  if (abstention.enabled && result.status != "paused" && result.lead) {
     const TrainedModel t = load_trained_model(recipe.run_dir, "best");
     calibration::StageInputs inputs{t.model.get(), t.dataset.get(), t.checkpoint, t.run_dir,
                                     recipe.eval.test_split, recipe.eval.batch_size};
