@@ -4,10 +4,10 @@
 # step), one thread per process. Prints steps/s and examples/s of each, the speed-up in examples/s,
 # and, for the 2-process run, the median time a step waited for its gradient buckets after backward
 # and the median number of buckets that left during backward (overlap). Medians over logged steps.
-#   bash tools/bench_distributed.sh [STEPS=300] [B=32] [BUCKET_MB=0.05]
+#   bash tools/bench_distributed.sh [STEPS=300] [B=32] [BUCKET_MB=25]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps="${1:-300}"; batch="${2:-32}"; bucket="${3:-0.05}"
+steps="${1:-300}"; batch="${2:-32}"; bucket="${3:-25}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 common=(recipes/quickstart.yaml "train.steps=$steps" "train.batch_size=$batch" train.threads=1 train.progress=none
