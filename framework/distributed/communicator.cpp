@@ -82,10 +82,10 @@ void Communicator::allreduce_sum(torch::Tensor& tensor, const std::string& what)
   allreduce_sum_async(tensor, what).wait();
 }
 
-void Communicator::broadcast(torch::Tensor& tensor, const std::string& what) {
+void Communicator::broadcast(torch::Tensor& tensor, const std::string& what, int64_t root) {
   std::vector<torch::Tensor> tensors = {tensor};
   c10d::BroadcastOptions options;
-  options.rootRank = 0;
+  options.rootRank = root;
   PendingReduce pending;
   try {
     pending = PendingReduce(group_->broadcast(tensors, options), what, rank_);
@@ -103,6 +103,26 @@ void Communicator::barrier(const std::string& what) {
     throw DistributedError("rank " + std::to_string(rank_) + ": " + what + " failed: " + first_line(e.what()));
   }
   pending.wait();
+}
+
+std::vector<std::string> Communicator::gather_to_lead(const std::string& tag, const std::string& bytes) {
+  const std::string prefix = "gather/" + tag + "/";
+  std::vector<std::string> out;
+  try {
+    if (rank_ != 0) {
+      store_->set(prefix + std::to_string(rank_), std::vector<uint8_t>(bytes.begin(), bytes.end()));
+      return out;
+    }
+    out.push_back(bytes);
+    for (int64_t r = 1; r < world_size_; ++r) {
+      const auto value = store_->get(prefix + std::to_string(r));  // waits up to the timeout
+      out.emplace_back(value.begin(), value.end());
+      store_->deleteKey(prefix + std::to_string(r));
+    }
+  } catch (const std::exception& e) {
+    throw DistributedError("rank " + std::to_string(rank_) + ": gathering " + tag + " failed: " + first_line(e.what()));
+  }
+  return out;
 }
 
 void Communicator::check_same(const std::string& what, const std::string& value) {

@@ -58,8 +58,11 @@ class Communicator {
   // In-place sum over ranks of a CPU tensor; `what` names it in errors.
   PendingReduce allreduce_sum_async(torch::Tensor& tensor, const std::string& what);
   void allreduce_sum(torch::Tensor& tensor, const std::string& what);
-  // rank 0's values into `tensor` on every rank.
-  void broadcast(torch::Tensor& tensor, const std::string& what);
+  // rank `root`'s values into `tensor` on every rank.
+  void broadcast(torch::Tensor& tensor, const std::string& what, int64_t root = 0);
+  // Every rank's `bytes`, in rank order, on rank 0 (through the store); empty on the others.
+  // `tag` must be the same on every rank and new for every call.
+  std::vector<std::string> gather_to_lead(const std::string& tag, const std::string& bytes);
   void barrier(const std::string& what);
   // Every rank passes its `value` of `what` (the same `what` on every rank: it keys the store);
   // DistributedError on every rank when some rank's value differs from rank 0's, naming the ranks

@@ -1,5 +1,6 @@
 #include "framework/distributed/data_parallel.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "framework/errors.h"
@@ -31,8 +32,57 @@ std::string DataParallel::describe() const {
 }
 
 void DataParallel::attach(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& buffers) {
+  params_ = params;
   sync_ = std::make_unique<GradientSynchronizer>(*comm_, params, settings_.bucket_mb);
   sync_->broadcast_parameters(buffers);
+  std::vector<int64_t> load(static_cast<size_t>(world_size()), 0);
+  for (const auto& p : params_) {
+    const auto owner = static_cast<int64_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    owner_.push_back(owner);
+    load[static_cast<size_t>(owner)] += p.numel();
+  }
+}
+
+void DataParallel::drop_unowned_gradients() {
+  for (size_t k = 0; k < params_.size(); ++k)
+    if (owner_[k] != rank()) params_[k].mutable_grad() = torch::Tensor();
+}
+
+void DataParallel::broadcast_updated_parameters() {
+  torch::NoGradGuard no_grad;
+  for (int64_t r = 0; r < world_size(); ++r) {
+    std::vector<torch::Tensor> owned;
+    int64_t numel = 0;
+    for (size_t k = 0; k < params_.size(); ++k) {
+      if (owner_[k] != r) continue;
+      owned.push_back(params_[k]);
+      numel += params_[k].numel();
+    }
+    if (owned.empty()) continue;
+    torch::Tensor flat = torch::empty({numel}, owned[0].options().requires_grad(false));
+    if (r == rank()) {
+      int64_t offset = 0;
+      for (const auto& p : owned) {
+        flat.narrow(0, offset, p.numel()).copy_(p.detach().reshape({-1}));
+        offset += p.numel();
+      }
+    }
+    comm_->broadcast(flat, "broadcasting rank " + std::to_string(r) + "'s updated parameters", r);
+    if (r == rank()) continue;
+    int64_t offset = 0;
+    for (auto& p : owned) {
+      p.detach().copy_(flat.narrow(0, offset, p.numel()).view(p.sizes()));
+      offset += p.numel();
+    }
+  }
+}
+
+std::string DataParallel::optimizer_file() const {
+  return !settings_.shard_optimizer || rank() == 0 ? "optimizer.pt" : "optimizer.rank" + std::to_string(rank()) + ".pt";
+}
+
+std::vector<std::string> DataParallel::gather_optimizer_shards(int64_t step, const std::string& own) {
+  return comm_->gather_to_lead("optimizer shards of step " + std::to_string(step), own);
 }
 
 void DataParallel::average(torch::Tensor& values, const std::string& what) {

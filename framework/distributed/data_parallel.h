@@ -35,6 +35,20 @@ class DataParallel {
   void finish_gradient_sync() { sync_->finish(); }
   const SyncTimings& sync_timings() const { return sync_->timings(); }
 
+  // ZeRO-1 (distributed.shard_optimizer): every parameter has one owner rank (greedy by size,
+  // in registration order). Before the optimizer step the other ranks drop its gradient, so their
+  // optimizer neither updates it nor creates state for it (LibTorch's optimizers skip parameters
+  // without a gradient); after the step each owner broadcasts its parameters. The averaged
+  // gradients are the same on every rank, so the result equals unsharded training exactly.
+  bool shards_optimizer() const { return settings_.shard_optimizer; }
+  void drop_unowned_gradients();
+  void broadcast_updated_parameters();
+  // The checkpoint file of this rank's optimizer state: optimizer.pt for rank 0 (and for every
+  // rank without sharding), optimizer.rank<R>.pt for the others' shards.
+  std::string optimizer_file() const;
+  // Rank 0 receives every rank's serialized optimizer shard (rank order); the others send theirs.
+  std::vector<std::string> gather_optimizer_shards(int64_t step, const std::string& own);
+
   // The mean over ranks of a 1-D float64 CPU tensor, in place.
   void average(torch::Tensor& values, const std::string& what);
   // The signal every rank stops for: 0 when no rank received one, else the first received.
@@ -44,6 +58,8 @@ class DataParallel {
  private:
   std::unique_ptr<Communicator> comm_;
   std::unique_ptr<GradientSynchronizer> sync_;
+  std::vector<torch::Tensor> params_;
+  std::vector<int64_t> owner_;  // per parameter, with shard_optimizer
   Environment env_;
   DistributedSettings settings_;
 };

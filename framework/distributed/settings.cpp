@@ -11,6 +11,9 @@ config::Schema distributed_schema() {
   s.add_float("timeout_s", 120.0, "seconds before a silent rank is declared lost (rendezvous and every collective)")
       .at_least(1);
   s.add_float("bucket_mb", 25.0, "size of the gradient all-reduce buckets, in MiB").at_least(0.001);
+  s.add_bool("shard_optimizer", false,
+             "ZeRO-1: each rank keeps the optimizer state of its share of the parameters, updates those and "
+             "broadcasts them (same results, 1/N of the optimizer memory)");
   s.add_int("rank", -1, "this process's rank (-1: from RANK or SLURM_PROCID)").at_least(-1);
   s.add_int("world_size", 0, "number of processes (0: from WORLD_SIZE or SLURM_NTASKS)").at_least(0);
   s.add_string("master_addr", "", "rendezvous host (\"\": MASTER_ADDR, the first SLURM node, or 127.0.0.1)");
@@ -24,8 +27,16 @@ DistributedSettings read_distributed_settings(const config::Value* section) {
   config::validate(copy, distributed_schema(), "distributed", registry::Catalog::global().lookup(), problems);
   config::throw_if_problems(problems);
   const config::Section s(&copy, "distributed");
-  return {s.get_string("backend"), s.get_float("timeout_s"), s.get_float("bucket_mb"), s.get_int("rank"),
-          s.get_int("world_size"), s.get_string("master_addr"), s.get_int("master_port")};
+  DistributedSettings d;
+  d.backend = s.get_string("backend");
+  d.timeout_s = s.get_float("timeout_s");
+  d.bucket_mb = s.get_float("bucket_mb");
+  d.shard_optimizer = s.get_bool("shard_optimizer");
+  d.rank = s.get_int("rank");
+  d.world_size = s.get_int("world_size");
+  d.master_addr = s.get_string("master_addr");
+  d.master_port = s.get_int("master_port");
+  return d;
 }
 
 Environment resolve_environment(const DistributedSettings& settings, const Getenv& getenv) {

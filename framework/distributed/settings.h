@@ -17,6 +17,7 @@ struct DistributedSettings {
   std::string backend = "auto";  // auto (nccl for cuda, gloo for cpu) | gloo | nccl
   double timeout_s = 120.0;      // rendezvous and every collective
   double bucket_mb = 25.0;       // gradient all-reduce buckets
+  bool shard_optimizer = false;  // ZeRO-1: each rank keeps the optimizer state of its parameters only
   int64_t rank = -1;             // < 0: from the environment
   int64_t world_size = 0;        // 0: from the environment
   std::string master_addr;       // "": from the environment

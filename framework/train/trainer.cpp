@@ -72,6 +72,9 @@ class TrainingRun {
   void setup();
   void setup_semi_supervised();
   void resume_if_any();
+  // This rank's optimizer state in a checkpoint (its shard under ZeRO-1); UserError when the
+  // checkpoint's sharding does not match this run's.
+  std::string optimizer_state_of(const checkpoint::LoadedCheckpoint& ckpt) const;
   void step_once();
   // The clean forward of the next unlabelled batch (semi-supervised training). The struct owns
   // what objective::UnlabelledForward refers to.
@@ -250,7 +253,7 @@ void TrainingRun::resume_if_any() {
   }
   const auto state = nlohmann::json::parse(ckpt->files.at("trainer_state.json"));
   load_module(*model_, ckpt->files.at("model.pt"), ckpt->path + "/model.pt");
-  load_optimizer(*opt_.optimizer, ckpt->files.at("optimizer.pt"));
+  load_optimizer(*opt_.optimizer, optimizer_state_of(*ckpt));
   load_rng_states(ckpt->files.at("rng.pt"));
   sampler_->load_state(state.at("sampler"));
   if (unlabelled_sampler_ && state.contains("unlabelled_sampler"))
@@ -269,6 +272,22 @@ void TrainingRun::resume_if_any() {
   }
   progress_->message("resumed from " + ckpt->path + " at step " + std::to_string(step_) + "/" +
                      std::to_string(total_steps_));
+}
+
+std::string TrainingRun::optimizer_state_of(const checkpoint::LoadedCheckpoint& ckpt) const {
+  const int64_t shards = ckpt.meta.value("optimizer_shards", int64_t{1});
+  const bool sharded = dp_ && dp_->shards_optimizer();
+  if (shards > 1 && !sharded) {
+    throw UserError(ckpt.path + ": its optimizer state is sharded over " + std::to_string(shards) +
+                    " processes (distributed.shard_optimizer); resume with the same setting");
+  }
+  const std::string file = dp_ ? dp_->optimizer_file() : "optimizer.pt";
+  const auto it = ckpt.files.find(file);
+  if (it == ckpt.files.end()) {
+    throw UserError(ckpt.path + ": has no " + file + " (it was written without distributed.shard_optimizer); " +
+                    "resume with the setting it was trained with");
+  }
+  return it->second;
 }
 
 std::unique_ptr<TrainingRun::UnlabelledBatch> TrainingRun::unlabelled_forward() {
@@ -361,7 +380,10 @@ void TrainingRun::step_once() {
     }
     optim::apply_lr_factor(opt_, schedule_->factor(step_));
     lr_ = optim::current_lr(*opt_.optimizer);
+    const bool sharded = dp_ && dp_->shards_optimizer();
+    if (sharded) dp_->drop_unowned_gradients();  // ZeRO-1: each rank updates its own share
     opt_.optimizer->step();
+    if (sharded) dp_->broadcast_updated_parameters();
   }
   // Dropping the gradients (rather than zeroing them) makes the next step start exactly as a
   // resumed run does, whose gradients are undefined: needed for bitwise-identical resume.
@@ -402,19 +424,26 @@ void TrainingRun::evaluate_and_track() {
 
 void TrainingRun::write_checkpoint() {
   if (last_checkpoint_step_ == step_) return;
+  const bool sharded = dp_ && dp_->shards_optimizer();
   if (!lead_) {
     last_checkpoint_step_ = step_;
+    if (sharded) dp_->gather_optimizer_shards(step_, save_optimizer(*opt_.optimizer));
     // Until rank 0's checkpoint is complete, so no rank runs ahead of a checkpoint it may need.
     dp_->barrier("waiting for rank 0's checkpoint of step " + std::to_string(step_));
     return;
   }
   log_->sync();
-  const std::map<std::string, std::string> files = {
+  std::map<std::string, std::string> files = {
       {"model.pt", save_module(*model_)},
       {"optimizer.pt", save_optimizer(*opt_.optimizer)},
       {"rng.pt", save_rng_states()},
       {"trainer_state.json", train_state_json().dump(1)}};
-  const nlohmann::json meta = {{"recipe_crc32c", dir_.recipe_checksum()}, {"name", r_.name}};
+  nlohmann::json meta = {{"recipe_crc32c", dir_.recipe_checksum()}, {"name", r_.name}};
+  if (sharded) {  // ZeRO-1: every rank's optimizer shard goes into rank 0's checkpoint
+    const auto shards = dp_->gather_optimizer_shards(step_, files.at("optimizer.pt"));
+    for (size_t r = 1; r < shards.size(); ++r) files["optimizer.rank" + std::to_string(r) + ".pt"] = shards[r];
+    meta["optimizer_shards"] = shards.size();
+  }
   store_->write(step_, files, meta);
   last_checkpoint_step_ = step_;
   std::vector<int64_t> keep;

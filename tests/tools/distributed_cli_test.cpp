@@ -4,7 +4,9 @@
 //   - workers started with torchrun's variables by the test train together, and refuse to when
 //     their recipes differ;
 //   - a killed worker makes the launcher stop the other and exit non-zero, naming the rank;
-//   - a paused 2-process run resumes to exactly the parameters of a straight one.
+//   - a paused 2-process run resumes to exactly the parameters of a straight one;
+//   - ZeRO-1 (distributed.shard_optimizer) gives exactly the unsharded parameters, keeps one
+//     optimizer shard per rank in the checkpoint, and resumes exactly.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -145,6 +147,40 @@ TEST(DistributedCli, APausedRunResumesExactly) {
   EXPECT_NE(c.output.find("resumed from"), std::string::npos) << c.output;
   std::string why;
   EXPECT_TRUE(archives_equal(model_at(straight, 12), model_at(paused, 12), &why)) << why;
+}
+
+TEST(DistributedCli, ShardedOptimizerStateGivesTheSameParametersAndResumes) {
+  const std::string plain = make_temp_dir("dp-plain"), zero = make_temp_dir("dp-zero1"), paused = make_temp_dir("dp-zero1-paused");
+  const auto a = run_attnlab(launched(2, short_run(plain, 8, 1)));
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  auto sharded = short_run(zero, 8, 1);
+  sharded.push_back("distributed.shard_optimizer=true");
+  const auto b = run_attnlab(launched(2, sharded));
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  std::string why;
+  EXPECT_TRUE(archives_equal(model_at(plain, 12), model_at(zero, 12), &why)) << why;
+  char name[32];
+  std::snprintf(name, sizeof name, "step_%09d", 12);
+  const std::string ckpt = zero + "/checkpoints/" + name;
+  // Each shard holds about half of the Adam moments: the two files are much smaller than one full state.
+  const auto full = read_text(plain + "/checkpoints/" + name + "/optimizer.pt").size();
+  const auto shard0 = read_text(ckpt + "/optimizer.pt").size(), shard1 = read_text(ckpt + "/optimizer.rank1.pt").size();
+  EXPECT_LT(shard0, full * 3 / 4);
+  EXPECT_LT(shard1, full * 3 / 4);
+
+  auto first = short_run(paused, 8, 1);
+  first.push_back("distributed.shard_optimizer=true");
+  first.push_back("train.stop_after_steps=5");
+  const auto c = run_attnlab(launched(2, first));
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  // Without sharding the shards cannot be put back together: refused, naming the setting.
+  const auto d = run_attnlab(launched(2, short_run(paused, 8, 1)));
+  EXPECT_NE(d.exit_code, 0) << d.output;
+  EXPECT_NE(d.output.find("distributed.shard_optimizer"), std::string::npos) << d.output;
+  first.pop_back();
+  const auto e = run_attnlab(launched(2, first));
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_TRUE(archives_equal(model_at(zero, 12), model_at(paused, 12), &why)) << why;
 }
 
 }  // namespace
