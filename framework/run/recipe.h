@@ -3,7 +3,8 @@
 // schedule, regularizers, metrics) stay as trees and are read by their factories.
 //
 // Top-level keys: name, seed, run_dir, data, model, objective, optim, schedule, train, eval,
-// checkpoint, early_stopping, semi_supervised, abstention (read by framework/calibration), debug.
+// checkpoint, early_stopping, semi_supervised, abstention (read by framework/calibration),
+// distributed (read by framework/distributed), debug.
 // Each framework section has a schema registered in the catalog under kind "section", so
 // `attnlab list` documents it like any component.
 #pragma once

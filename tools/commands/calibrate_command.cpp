@@ -45,6 +45,17 @@ struct FileArgs {
   calibration::LogitsFileOptions options;
 };
 
+// The FileArgs field a file option sets, or null for another option.
+std::string* file_option_of(FileArgs& f, const std::string& option) {
+  const std::pair<const char*, std::string*> options[] = {
+      {"--cal", &f.cal},           {"--test", &f.test},           {"--data", &f.data},
+      {"--cal-labels", &f.cal_labels}, {"--test-labels", &f.test_labels}, {"--output", &f.output},
+      {"--cal-split", &f.cal_split},   {"--test-split", &f.test_split}};
+  for (const auto& [name, field] : options)
+    if (option == name) return field;
+  return nullptr;
+}
+
 double parse_double(const std::string& flag, const std::string& text) {
   try {
     size_t used = 0;
@@ -118,13 +129,9 @@ int calibrate_command(const Args& args) {
       recompute = true;
     } else if (a == "--checkpoint") {
       which = value();
-    } else if (a == "--cal" || a == "--test" || a == "--data" || a == "--cal-labels" || a == "--test-labels" ||
-               a == "--output" || a == "--cal-split" || a == "--test-split") {
-      const std::string& v = value();
+    } else if (std::string* file_option = file_option_of(f, a)) {
+      *file_option = value();
       files = files || a != "--output";
-      (a == "--cal" ? f.cal : a == "--test" ? f.test : a == "--data" ? f.data : a == "--cal-labels" ? f.cal_labels
-       : a == "--test-labels" ? f.test_labels : a == "--output" ? f.output : a == "--cal-split" ? f.cal_split
-                                                                                               : f.test_split) = v;
     } else if (a == "--values") {
       f.options.values = value();
     } else if (a == "--format") {
