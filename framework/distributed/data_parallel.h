@@ -49,6 +49,8 @@ class DataParallel {
   // Rank 0 receives every rank's serialized optimizer shard (rank order); the others send theirs.
   std::vector<std::string> gather_optimizer_shards(int64_t step, const std::string& own);
 
+  // The sum over ranks of a CPU tensor, in place (sharded evaluation).
+  void sum(torch::Tensor& values, const std::string& what) { comm_->allreduce_sum(values, what); }
   // The mean over ranks of a 1-D float64 CPU tensor, in place.
   void average(torch::Tensor& values, const std::string& what);
   // The signal every rank stops for: 0 when no rank received one, else the first received.

@@ -38,9 +38,37 @@ std::string EvalResult::to_line() const {
   return s.str();
 }
 
+namespace {
+
+// The sharded parts of one evaluation put together on every rank (EvalSharding in evaluator.h).
+torch::Tensor sum_over_ranks(const EvalSharding& sharding, const torch::Tensor& local) {
+  torch::Tensor t = local.to(torch::kCPU, torch::kDouble).contiguous().clone();
+  sharding.sum(t);
+  return t;
+}
+
+// This rank's rows placed at [begin, begin + n) of a zero (N, ...) tensor, summed over ranks: the
+// whole split's rows in split order on every rank.
+torch::Tensor gather_rows(const EvalSharding& sharding, const torch::Tensor& local, int64_t begin, int64_t total) {
+  std::vector<int64_t> shape = local.sizes().vec();
+  shape[0] = total;
+  torch::Tensor full = torch::zeros(shape, torch::kDouble);
+  full.narrow(0, begin, local.size(0)).copy_(local.to(torch::kDouble));
+  sharding.sum(full);
+  return full;
+}
+
+}  // namespace
+
 EvalResult evaluate(models::Model& model, const datasets::Split& split, const std::string& split_name,
                     int64_t batch_size, const objective::Objective& objective,
-                    const run::NamedMetrics& metrics, const torch::Device& device) {
+                    const run::NamedMetrics& metrics, const torch::Device& device,
+                    const EvalSharding* sharding_in) {
+  // Every rank needs at least one example: the shapes it shares (classes, statistics) come from them.
+  const EvalSharding* sharding = sharding_in && sharding_in->world_size > 1 && split.size() >= sharding_in->world_size
+                                     ? sharding_in : nullptr;
+  const int64_t first = sharding ? sharding->rank * split.size() / sharding->world_size : 0;
+  const int64_t last = sharding ? (sharding->rank + 1) * split.size() / sharding->world_size : split.size();
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -55,8 +83,10 @@ EvalResult evaluate(models::Model& model, const datasets::Split& split, const st
   const auto sum_options = torch::TensorOptions().dtype(torch::kDouble).device(device);
   torch::Tensor loss_sum = torch::zeros({}, sum_options);
   torch::Tensor token_sums = torch::zeros({4}, sum_options);  // metrics::token_totals_of_batch
-  for (int64_t start = 0; start < split.size(); start += batch_size) {
-    const int64_t end = std::min(split.size(), start + batch_size);
+  int64_t batches = 0;
+  for (int64_t start = first; start < last; start += batch_size) {
+    const int64_t end = std::min(last, start + batch_size);
+    ++batches;
     std::vector<int64_t> idx(end - start);
     std::iota(idx.begin(), idx.end(), start);
     const datasets::Batch batch = split.batch(idx);
@@ -80,6 +110,17 @@ EvalResult evaluate(models::Model& model, const datasets::Split& split, const st
       all_labels.push_back(batch.labels);
     }
   }
+  AttentionStatistics::Read read = statistics.read();
+  if (sharding) {
+    loss_sum = sum_over_ranks(*sharding, loss_sum.reshape({1}))[0];
+    token_sums = sum_over_ranks(*sharding, token_sums);
+    // Each statistic is a mean over this rank's batches: weight it by them.
+    std::vector<double> weighted = {static_cast<double>(batches)};
+    for (const auto& [name, v] : read.scalars) weighted.push_back(v * static_cast<double>(batches));
+    const torch::Tensor sums = sum_over_ranks(*sharding, torch::tensor(weighted, torch::kDouble));
+    size_t i = 1;
+    for (auto& [name, v] : read.scalars) v = sums[static_cast<int64_t>(i++)].item<double>() / sums[0].item<double>();
+  }
   if (language_model) {
     const metrics::TokenTotals totals = metrics::token_totals_from(token_sums);
     result.tokens = totals.tokens;
@@ -89,13 +130,17 @@ EvalResult evaluate(models::Model& model, const datasets::Split& split, const st
     }
   } else if (result.examples > 0) {
     result.loss = loss_sum.item<double>() / result.examples;
-    const auto logits = torch::cat(all_logits).to(torch::kCPU);
-    const auto labels = torch::cat(all_labels);
+    torch::Tensor logits = torch::cat(all_logits).to(torch::kCPU);
+    torch::Tensor labels = torch::cat(all_labels);
+    if (sharding) {
+      logits = gather_rows(*sharding, logits, first, split.size()).to(torch::kFloat);
+      labels = gather_rows(*sharding, labels, first, split.size()).to(torch::kLong);
+    }
     for (const auto& [name, metric] : metrics) {
       if (auto v = metric->compute(logits, labels)) result.metrics[name] = *v;
     }
   }
-  result.statistics = statistics.read().scalars;
+  result.statistics = read.scalars;
   if (was_training) model.train();
   return result;
 }

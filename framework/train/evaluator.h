@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -34,8 +35,20 @@ struct EvalResult {
   std::string to_line() const;     // "val: loss 0.1234 | accuracy 0.9712 | macro_f1 0.9705"
 };
 
+// Data-parallel evaluation: rank r of W evaluates the contiguous share [r·N/W, (r+1)·N/W) of the
+// split, and `sum` adds a CPU tensor over the ranks in place. The loss and token sums are summed,
+// the logits and labels put together in split order (so every metric sees the whole split, exactly
+// as one process would, up to the order of the loss sum), attention statistics averaged with the
+// ranks' batch counts as weights. With fewer examples than ranks every rank evaluates everything.
+struct EvalSharding {
+  int64_t rank = 0;
+  int64_t world_size = 1;
+  std::function<void(torch::Tensor&)> sum;
+};
+
 EvalResult evaluate(models::Model& model, const datasets::Split& split, const std::string& split_name,
                     int64_t batch_size, const objective::Objective& objective,
-                    const run::NamedMetrics& metrics, const torch::Device& device);
+                    const run::NamedMetrics& metrics, const torch::Device& device,
+                    const EvalSharding* sharding = nullptr);
 
 }  // namespace attnlab::train

@@ -5,8 +5,8 @@
 // After the step: log, evaluate, checkpoint, early-stop, and honour SIGINT/SIGTERM, in that order.
 // Data parallel (framework/distributed): every rank runs this loop on its slice of each global
 // batch; gradients are averaged during the last micro-batch's backward, logged values are averaged,
-// every rank evaluates (identical weights give identical results), rank 0 alone writes the run
-// directory, and checkpoints are fenced by barriers.
+// validation is sharded and put together on every rank (so all agree on the best checkpoint and
+// on early stopping), rank 0 alone writes the run directory, and checkpoints are fenced by barriers.
 #include "framework/train/trainer.h"
 
 #include <chrono>
@@ -87,6 +87,8 @@ class TrainingRun {
   std::unique_ptr<UnlabelledBatch> unlabelled_forward();
   void after_step();
   void evaluate_and_track();
+  // The validation split, sharded over the ranks of a data-parallel job.
+  EvalResult evaluate_split();
   void write_checkpoint();
   void finish(TrainResult& result);
   nlohmann::json summary_head(const std::string& status) const;
@@ -391,9 +393,16 @@ void TrainingRun::step_once() {
   ++step_;
 }
 
+EvalResult TrainingRun::evaluate_split() {
+  if (!dp_) return evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size, *objective_, metrics_, device_);
+  // Each rank evaluates its share; the results are put together on every rank.
+  const EvalSharding sharding{dp_->rank(), dp_->world_size(),
+                              [this](torch::Tensor& t) { dp_->sum(t, "summing the evaluation over ranks"); }};
+  return evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size, *objective_, metrics_, device_, &sharding);
+}
+
 void TrainingRun::evaluate_and_track() {
-  const EvalResult ev = evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size, *objective_,
-                                 metrics_, device_);
+  const EvalResult ev = evaluate_split();
   last_eval_step_ = step_;
   last_eval_ = ev;
   nlohmann::json rec = {{"kind", "eval"}, {"step", step_}, {"epoch", sampler_->epoch()}};
@@ -510,7 +519,7 @@ void TrainingRun::finish(TrainResult& result) {
       evaluate_and_track();
     } else {
       // Resumed a run that had already finished: report, but log nothing new.
-      last_eval_ = evaluate(*model_, *eval_split_, r_.eval.split, r_.eval.batch_size, *objective_, metrics_, device_);
+      last_eval_ = evaluate_split();
     }
   }
   write_checkpoint();

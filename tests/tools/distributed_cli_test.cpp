@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "tools/cli_support.h"
 
 namespace attnlab::testing {
@@ -58,8 +60,15 @@ TEST(DistributedCli, TwoProcessesEqualOneWithTheDoubleBatch) {
   const auto c = run_attnlab(launched(2, short_run(accum, 4, 2)));
   ASSERT_EQ(c.exit_code, 0) << c.output;
   EXPECT_TRUE(archives_close(model_at(one, 12), model_at(accum, 12), 2e-5, &why)) << why;
-  // Only rank 0 writes the run directory's logs.
-  EXPECT_EQ(lines_of(read_text(two + "/metrics.jsonl")).size(), lines_of(read_text(one + "/metrics.jsonl")).size());
+  // Only rank 0 writes the run directory's logs, and the validation it logs (sharded over the
+  // ranks, put back together) is the single process's.
+  const auto logs_one = lines_of(read_text(one + "/metrics.jsonl")), logs_two = lines_of(read_text(two + "/metrics.jsonl"));
+  ASSERT_EQ(logs_two.size(), logs_one.size());
+  const auto eval_one = nlohmann::json::parse(logs_one.back()), eval_two = nlohmann::json::parse(logs_two.back());
+  ASSERT_EQ(eval_two.at("kind"), "eval");
+  EXPECT_NEAR(eval_two.at("loss").get<double>(), eval_one.at("loss").get<double>(), 1e-5);
+  EXPECT_EQ(eval_two.at("accuracy"), eval_one.at("accuracy"));
+  EXPECT_EQ(eval_two.at("examples"), eval_one.at("examples"));
 }
 
 // Starts one worker with torchrun's variables, as torchrun would.
