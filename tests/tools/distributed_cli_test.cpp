@@ -6,7 +6,8 @@
 //   - a killed worker makes the launcher stop the other and exit non-zero, naming the rank;
 //   - a paused 2-process run resumes to exactly the parameters of a straight one;
 //   - ZeRO-1 (distributed.shard_optimizer) gives exactly the unsharded parameters, keeps one
-//     optimizer shard per rank in the checkpoint, and resumes exactly.
+//     optimizer shard per rank in the checkpoint, and resumes exactly;
+//   - `attnlab bench distributed` runs both trainings and reports them (timings are not checked).
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -190,6 +191,21 @@ TEST(DistributedCli, ShardedOptimizerStateGivesTheSameParametersAndResumes) {
   const auto e = run_attnlab(launched(2, first));
   ASSERT_EQ(e.exit_code, 0) << e.output;
   EXPECT_TRUE(archives_equal(model_at(zero, 12), model_at(paused, 12), &why)) << why;
+}
+
+TEST(DistributedCli, BenchReportsOneAgainstTwoProcesses) {
+  const std::string dir = make_temp_dir("dp-bench");
+  const auto r = run_attnlab({"bench", "distributed", "--steps", "8", "--batch", "8", "--recipe",
+                              source_path("recipes/quickstart.yaml"), "--json", dir + "/bench.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("examples/s"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("buckets left during backward"), std::string::npos) << r.output;
+  const auto j = nlohmann::json::parse(read_text(dir + "/bench.json"));
+  EXPECT_GT(j.at("multi").at("examples_per_s").get<double>(), 0.0);
+  EXPECT_EQ(j.at("multi").at("buckets"), 1);  // the quickstart model fits in one 25 MiB bucket
+  const auto bad = run_attnlab({"bench", "distributed", "--recipe", dir + "/missing.yaml"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("missing.yaml not found"), std::string::npos) << bad.output;
 }
 
 }  // namespace

@@ -11,10 +11,63 @@
 
 #include "framework/errors.h"
 #include "tools/bench/attention_bench.h"
+#include "tools/bench/distributed_bench.h"
 #include "tools/commands/option_values.h"
 
 namespace attnlab::tools {
 namespace {
+
+const char* kDistributedHelp =
+    "usage: attnlab bench distributed [--steps 300] [--batch 32] [--bucket-mb 25] [--nproc 2]\n"
+    "                                 [--recipe recipes/quickstart.yaml] [--json FILE]\n"
+    "\n"
+    "Trains the recipe for --steps steps with one process and with --nproc processes (attnlab launch),\n"
+    "the same --batch per process, one thread each, in a temporary directory, and prints steps/s and\n"
+    "examples/s of both, the speed-up in examples/s, and for the multi-process run the median time a\n"
+    "step waited for its gradient buckets after backward and the median number of buckets that left\n"
+    "during backward (overlap). Run it from the repository root (or pass --recipe).\n";
+
+int bench_distributed(const Args& args) {
+  if (wants_help(args)) {
+    std::fputs(kDistributedHelp, stdout);
+    return 0;
+  }
+  DistributedBenchSettings s;
+  std::string json_path;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& key = args[i];
+    if (i + 1 >= args.size()) throw UserError(key + ": missing value (see attnlab bench distributed --help)");
+    const std::string& value = args[++i];
+    if (key == "--steps") s.steps = parse_int_option(key, value, 1);
+    else if (key == "--batch") s.batch = parse_int_option(key, value, 1);
+    else if (key == "--nproc") s.nproc = parse_int_option(key, value, 2);
+    else if (key == "--bucket-mb") s.bucket_mb = parse_positive_option(key, value);
+    else if (key == "--recipe") s.recipe = value;
+    else if (key == "--json") json_path = value;
+    else throw UserError("unknown option '" + key + "' (see attnlab bench distributed --help)");
+  }
+  const DistributedBenchResult r = run_distributed_bench(s);
+  std::printf("%-12s %10s %12s %9s\n", "processes", "steps/s", "examples/s", "speed-up");
+  std::printf("%-12d %10.1f %12.0f %9s\n", 1, r.single_steps_per_s, r.single_examples_per_s, "1.00");
+  std::printf("%-12lld %10.1f %12.0f %9.2f\n", (long long)s.nproc, r.multi_steps_per_s, r.multi_examples_per_s, r.speedup);
+  std::printf("%lld processes: median wait for gradient buckets after backward %.3f ms per step; "
+              "median %.0f of %lld buckets left during backward\n",
+              (long long)s.nproc, r.median_wait_ms, r.median_buckets_during_backward, (long long)r.buckets);
+  if (!json_path.empty()) {
+    nlohmann::json j = {{"settings", {{"recipe", s.recipe}, {"steps", s.steps}, {"batch_per_process", s.batch},
+                                      {"bucket_mb", s.bucket_mb}, {"nproc", s.nproc}, {"threads_per_process", 1}}},
+                        {"machine", {{"cores", std::thread::hardware_concurrency()}, {"torch_version", torch_version_string()}}},
+                        {"single", {{"steps_per_s", r.single_steps_per_s}, {"examples_per_s", r.single_examples_per_s}}},
+                        {"multi", {{"steps_per_s", r.multi_steps_per_s}, {"examples_per_s", r.multi_examples_per_s},
+                                   {"median_wait_ms", r.median_wait_ms},
+                                   {"median_buckets_during_backward", r.median_buckets_during_backward},
+                                   {"buckets", r.buckets}}},
+                        {"speedup", r.speedup}};
+    std::ofstream out(json_path);
+    if (!(out << j.dump(2) << "\n")) throw UserError("--json " + json_path + ": cannot write");
+  }
+  return 0;
+}
 
 const char* kHelp =
     "usage: attnlab bench attention [--lengths 256,512,1024,2048] [--d-model 64] [--batch 2]\n"
@@ -141,12 +194,13 @@ void write_json(const std::string& path, const BenchOptions& o, const std::vecto
 }  // namespace
 
 int bench_command(const Args& args) {
+  if (!args.empty() && args[0] == "distributed") return bench_distributed(Args(args.begin() + 1, args.end()));
   if (wants_help(args) || args.empty()) {
     std::fputs(kHelp, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
   if (args[0] != "attention")
-    throw UserError("unknown benchmark '" + args[0] + "' (known: attention)");
+    throw UserError("unknown benchmark '" + args[0] + "' (known: attention, distributed)");
   const BenchOptions o = parse_options(Args(args.begin() + 1, args.end()));
   // Progress on stderr: the default sweep takes minutes on a small CPU.
   const std::vector<AttentionBenchRow> rows = run_attention_bench(o.settings, [](const AttentionBenchRow& r) {

@@ -1,6 +1,7 @@
 // `attnlab bench attention ...`: times forward + backward of the attention modules over sequence
-// lengths and prints a table (optionally JSON). A tool, never a test (DESIGN.md §7). The
-// measurement itself lives in tools/bench/attention_bench.h.
+// lengths and prints a table (optionally JSON); the measurement lives in tools/bench/attention_bench.h.
+// `attnlab bench distributed ...`: 1 against N processes of data-parallel training
+// (tools/bench/distributed_bench.h). Tools, never tests (DESIGN.md §7).
 #pragma once
 
 #include "tools/commands/commands.h"
