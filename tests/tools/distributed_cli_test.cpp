@@ -193,6 +193,17 @@ TEST(DistributedCli, ShardedOptimizerStateGivesTheSameParametersAndResumes) {
   EXPECT_TRUE(archives_equal(model_at(zero, 12), model_at(paused, 12), &why)) << why;
 }
 
+TEST(DistributedCli, LaunchPassesTheWorkersCommandThrough) {
+  const auto r = run_attnlab({"launch", "--nproc", "1", "--", "train", "--help"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("[rank 0] usage: attnlab train RECIPE"), std::string::npos) << r.output;
+  const auto own = run_attnlab({"launch", "--help"});
+  EXPECT_NE(own.output.find("usage: attnlab launch --nproc N"), std::string::npos) << own.output;
+  const auto empty = run_attnlab({"launch", "--nproc", "2"});
+  EXPECT_EQ(empty.exit_code, 2) << empty.output;
+  EXPECT_NE(empty.output.find("nothing to launch"), std::string::npos) << empty.output;
+}
+
 TEST(DistributedCli, BenchReportsOneAgainstTwoProcesses) {
   const std::string dir = make_temp_dir("dp-bench");
   const auto r = run_attnlab({"bench", "distributed", "--steps", "8", "--batch", "8", "--recipe",

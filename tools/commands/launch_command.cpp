@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -93,7 +94,9 @@ void print_lines(Worker& w, const char* data, size_t n, bool flush_partial) {
 }  // namespace
 
 int launch_command(const Args& args) {
-  if (wants_help(args) || args.empty()) {
+  // A --help after `--` is the worker command's.
+  const auto separator = std::find(args.begin(), args.end(), std::string("--"));
+  if (wants_help(Args(args.begin(), separator)) || args.empty()) {
     std::fputs(kHelp, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
