@@ -202,7 +202,8 @@ TableFormat table_format(const std::string& path, const std::string& format) {
   if (ext == ".tsv" || ext == ".tab") return TableFormat::kTsv;
   if (ext == ".jsonl" || ext == ".ndjson" || ext == ".json") return TableFormat::kJsonl;
   throw DataError(path + ": cannot tell the format from the extension '" + ext +
-                  "' (expected .csv, .tsv, .jsonl); set data.format");
+                  "' (expected .csv, .tsv, .jsonl); give the format (data.format in a recipe, --format "
+                  "on the command line)");
 }
 
 std::vector<DelimitedRecord> parse_delimited(const std::string& s, char delimiter, bool quotes,

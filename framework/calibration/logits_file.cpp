@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <stdexcept>
 
+#include "datasets/dataset.h"
 #include "datasets/delimited_reader.h"
 #include "framework/errors.h"
 #include "framework/io/files.h"
@@ -16,25 +19,24 @@
 namespace attnlab::calibration {
 namespace {
 
-std::string extension(const std::string& path) {
-  const auto dot = path.find_last_of('.');
-  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return "";
-  std::string ext = path.substr(dot + 1);
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext;
-}
-
+// "npy" for a .npy name (or format npy); otherwise the table format datasets::table_format
+// reads from the name or the format option (csv, tsv, jsonl).
 std::string format_of(const std::string& path, const std::string& format) {
-  if (format != "auto") {
-    if (format == "csv" || format == "tsv" || format == "jsonl" || format == "npy") return format;
-    throw UserError("format '" + format + "' is not one of auto, csv, tsv, jsonl, npy");
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (format == "npy" || (format == "auto" && ext == ".npy")) return "npy";
+  try {
+    switch (datasets::table_format(path, format)) {
+      case datasets::TableFormat::kCsv: return "csv";
+      case datasets::TableFormat::kTsv: return "tsv";
+      case datasets::TableFormat::kJsonl: return "jsonl";
+    }
+  } catch (const std::invalid_argument& e) {
+    throw UserError(std::string(e.what()) + ", npy");
+  } catch (const datasets::DataError& e) {
+    throw UserError(e.what());
   }
-  const std::string ext = extension(path);
-  if (ext == "csv") return "csv";
-  if (ext == "tsv" || ext == "tab") return "tsv";
-  if (ext == "jsonl" || ext == "ndjson") return "jsonl";
-  if (ext == "npy") return "npy";
-  throw UserError(path + ": cannot tell the format from the extension (use .csv, .tsv, .jsonl or .npy, or --format)");
+  throw UserError(path + ": unknown format");
 }
 
 double parse_number(const std::string& text, const std::string& where) {

@@ -1,7 +1,7 @@
 // A model's scores and labels from a file, for calibrating models trained elsewhere (an LLM's
 // multiple-choice option logits, as in the RL paper, or any classifier's outputs).
 //
-// Formats (by extension unless `format` says: .csv, .tsv/.tab, .jsonl/.ndjson, .npy):
+// Formats (by extension unless `format` says: .csv, .tsv/.tab, .jsonl/.ndjson/.json, .npy):
 //   CSV/TSV  a header row; a label column (`label_column`, default "label"), an optional split
 //            column (`split_column`, default "split"), and every other column one class, in file
 //            order: `label,split,A,B,C,D` has K = 4.

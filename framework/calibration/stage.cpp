@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <numeric>
 
 #include "attention/context.h"
 #include "datasets/image_corruption.h"
@@ -13,6 +12,7 @@
 #include "framework/io/files.h"
 #include "framework/io/npy.h"
 #include "framework/registry/catalog.h"
+#include "framework/train/batch_input.h"
 
 namespace attnlab::calibration {
 namespace fs = std::filesystem;
@@ -60,12 +60,8 @@ Scored model_probabilities(models::Model& model, const datasets::Split& split, i
   model.eval();
   std::vector<torch::Tensor> probs, labels;
   for (int64_t start = 0; start < split.size(); start += batch_size) {
-    const int64_t end = std::min(split.size(), start + batch_size);
-    std::vector<int64_t> idx(static_cast<size_t>(end - start));
-    std::iota(idx.begin(), idx.end(), start);
-    const datasets::Batch batch = split.batch(idx);
-    models::ModelInput input{batch.inputs.to(device),
-                             batch.padding_mask.defined() ? batch.padding_mask.to(device) : torch::Tensor()};
+    const datasets::Batch batch = split.batch(train::index_range(start, std::min(split.size(), start + batch_size)));
+    const models::ModelInput input = train::model_input(batch, device);
     attention::ForwardContext ctx;
     const auto out = model.forward(input, ctx);
     if (out.logits.dim() != 2) throw UserError("abstention needs a classifier (logits (B, K)); this model predicts tokens");

@@ -37,7 +37,6 @@ class PendingReduce {
   explicit PendingReduce(c10::intrusive_ptr<c10d::Work> work, std::string what, int64_t rank);
   // Waits for it; DistributedError when it failed or timed out.
   void wait();
-  bool pending() const { return static_cast<bool>(work_); }
 
  private:
   c10::intrusive_ptr<c10d::Work> work_;

@@ -91,12 +91,5 @@ void DataParallel::average(torch::Tensor& values, const std::string& what) {
   values.div_(static_cast<double>(world_size()));
 }
 
-int DataParallel::agree_on_stop(int local_signal) {
-  // Sum of (signal > 0) and the largest signal number: everyone stops at the same step.
-  torch::Tensor v = torch::tensor({local_signal > 0 ? 1.0 : 0.0}, torch::kDouble);
-  comm_->allreduce_sum(v, "agreeing on a stop signal");
-  if (v.item<double>() == 0.0) return 0;
-  return local_signal > 0 ? local_signal : 15;  // SIGTERM for ranks that saw none themselves
-}
 
 }  // namespace attnlab::distributed

@@ -1,7 +1,6 @@
 // What the trainer needs from a data-parallel job, in one place: the process group set up from
 // the environment and the recipe's `distributed` section, the check that every rank runs the same
-// resolved recipe, gradient averaging (gradient_sync.h), the per-step agreement on logged values
-// and on stopping, and barriers. `from_recipe` returns null for a single process, so the trainer's
+// resolved recipe, gradient averaging (gradient_sync.h), averaging of logged values, and barriers. `from_recipe` returns null for a single process, so the trainer's
 // single-process path is untouched.
 #pragma once
 
@@ -53,8 +52,6 @@ class DataParallel {
   void sum(torch::Tensor& values, const std::string& what) { comm_->allreduce_sum(values, what); }
   // The mean over ranks of a 1-D float64 CPU tensor, in place.
   void average(torch::Tensor& values, const std::string& what);
-  // The signal every rank stops for: 0 when no rank received one, else the first received.
-  int agree_on_stop(int local_signal);
   void barrier(const std::string& what) { comm_->barrier(what); }
 
  private:

@@ -72,7 +72,7 @@ void GradientSynchronizer::on_gradient(size_t k, const torch::Tensor& grad) {
   const torch::Tensor& previous = params_[k].grad();
   torch::Tensor total = previous.defined() ? previous + grad : grad;
   b.flat.narrow(0, s.offset, s.numel).copy_(total.reshape({-1}));
-  b.flat[b.numel + static_cast<int64_t>(s.index)] = 1.0f;
+  b.flat.data_ptr<float>()[b.numel + static_cast<int64_t>(s.index)] = 1.0f;  // this rank used it
   if (++b.ready == static_cast<int64_t>(b.params.size())) launch_ready_buckets();
 }
 
@@ -101,7 +101,7 @@ void GradientSynchronizer::finish() {
     const torch::Tensor& g = params_[k].grad();
     if (g.defined()) {
       b.flat.narrow(0, s.offset, s.numel).copy_(g.reshape({-1}));
-      b.flat[b.numel + static_cast<int64_t>(s.index)] = 1.0f;
+      b.flat.data_ptr<float>()[b.numel + static_cast<int64_t>(s.index)] = 1.0f;
     }
     ++b.ready;
   }
@@ -111,14 +111,16 @@ void GradientSynchronizer::finish() {
   timings_.wait_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   const double world = static_cast<double>(comm_.world_size());
   for (Bucket& b : buckets_) {
+    const float* users = b.flat.data_ptr<float>() + b.numel;  // ranks that produced each gradient
     for (size_t j = 0; j < b.params.size(); ++j) {
       const size_t k = b.params[j];
       const Slot& s = slots_[k];
-      if (b.flat[b.numel + static_cast<int64_t>(j)].item<float>() == 0.0f) {
+      if (users[j] == 0.0f) {
         params_[k].mutable_grad() = torch::Tensor();  // no rank used it
         continue;
       }
-      params_[k].mutable_grad() = (b.flat.narrow(0, s.offset, s.numel) / world).view(params_[k].sizes()).clone();
+      // The division allocates the gradient's own storage; the bucket is reused next step.
+      params_[k].mutable_grad() = b.flat.narrow(0, s.offset, s.numel).div(world).view(params_[k].sizes());
     }
   }
   armed_ = false;

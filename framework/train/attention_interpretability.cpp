@@ -10,6 +10,7 @@
 
 #include "attention/regularizers/perturbation.h"
 #include "framework/metrics/interpretability.h"
+#include "framework/train/batch_input.h"
 
 namespace attnlab::train {
 namespace {
@@ -75,11 +76,8 @@ InterpretabilityResult evaluate_interpretability(models::Model& model, const dat
   InterpretabilityResult result;
   Accumulator acc;
   for (int64_t start = 0; start < split.size(); start += options.batch_size) {
-    std::vector<int64_t> idx(static_cast<size_t>(std::min(split.size(), start + options.batch_size) - start));
-    std::iota(idx.begin(), idx.end(), start);
-    const datasets::Batch batch = split.batch(idx);
-    const models::ModelInput input{batch.inputs.to(device),
-                                   batch.padding_mask.defined() ? batch.padding_mask.to(device) : torch::Tensor()};
+    const datasets::Batch batch = split.batch(index_range(start, std::min(split.size(), start + options.batch_size)));
+    const models::ModelInput input = model_input(batch, device);
     attention::ForwardContext ctx;
     ctx.set_record_weights(true);
     ctx.set_record_embeddings(true);

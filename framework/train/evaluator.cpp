@@ -2,11 +2,11 @@
 #include "framework/train/evaluator.h"
 
 #include <cstdio>
-#include <numeric>
 #include <sstream>
 
 #include "framework/metrics/language_model_metrics.h"
 #include "framework/train/attention_statistics.h"
+#include "framework/train/batch_input.h"
 
 namespace attnlab::train {
 
@@ -87,12 +87,8 @@ EvalResult evaluate(models::Model& model, const datasets::Split& split, const st
   for (int64_t start = first; start < last; start += batch_size) {
     const int64_t end = std::min(last, start + batch_size);
     ++batches;
-    std::vector<int64_t> idx(end - start);
-    std::iota(idx.begin(), idx.end(), start);
-    const datasets::Batch batch = split.batch(idx);
-    models::ModelInput input{batch.inputs.to(device),
-                             batch.padding_mask.defined() ? batch.padding_mask.to(device)
-                                                          : torch::Tensor()};
+    const datasets::Batch batch = split.batch(index_range(start, end));
+    const models::ModelInput input = model_input(batch, device);
     attention::ForwardContext ctx;
     const auto out = model.forward(input, ctx);
     statistics.add(ctx);

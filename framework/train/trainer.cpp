@@ -26,6 +26,7 @@
 #include "framework/run/run_dir.h"
 #include "framework/runtime/threads.h"
 #include "framework/train/attention_statistics.h"
+#include "framework/train/batch_input.h"
 #include "framework/train/evaluator.h"
 #include "framework/train/monitor.h"
 #include "framework/train/sampler.h"
@@ -112,6 +113,7 @@ class TrainingRun {
   std::unique_ptr<distributed::ShardedSampler> unlabelled_sampler_;
   std::unique_ptr<distributed::DataParallel> dp_;  // null for a single process
   bool lead_ = true;                               // rank 0: writes the run directory
+  int agreed_signal_ = 0;  // data parallel: the stop signal every rank saw in the last step's all-reduce
   std::unique_ptr<checkpoint::CheckpointStore> store_;
   std::unique_ptr<logging::MetricsLog> log_;
   std::unique_ptr<logging::TensorBoardWriter> tensorboard_;
@@ -295,8 +297,7 @@ std::string TrainingRun::optimizer_state_of(const checkpoint::LoadedCheckpoint& 
 std::unique_ptr<TrainingRun::UnlabelledBatch> TrainingRun::unlabelled_forward() {
   const datasets::Batch batch = unlabelled_split_->batch(unlabelled_sampler_->next());  // labels unread
   auto u = std::make_unique<UnlabelledBatch>();
-  u->input = {batch.inputs.to(device_),
-              batch.padding_mask.defined() ? batch.padding_mask.to(device_) : torch::Tensor()};
+  u->input = model_input(batch, device_);
   u->ctx.set_record_scores(objective_->needs_scores());
   u->ctx.set_record_weights(objective_->needs_weights());
   u->ctx.set_record_embeddings(objective_->needs_embeddings());
@@ -314,9 +315,7 @@ void TrainingRun::step_once() {
                                     step_) != r_.debug.nan_loss_at_steps.end();
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
     const datasets::Batch batch = train_split_->batch(sampler_->next());
-    const models::ModelInput input{batch.inputs.to(device_), batch.padding_mask.defined()
-                                                                 ? batch.padding_mask.to(device_)
-                                                                 : torch::Tensor()};
+    const models::ModelInput input = model_input(batch, device_);
     const torch::Tensor labels = batch.labels.to(device_);
     attention::ForwardContext ctx;
     ctx.set_record_scores(objective_->needs_scores());
@@ -347,7 +346,14 @@ void TrainingRun::step_once() {
   for (const auto& [name, v] : term_sums) values.push_back(v);
   torch::Tensor host = torch::stack(values).to(torch::kCPU).contiguous();
   const double norm = host[1].item<double>();  // of the averaged gradients: the same on every rank
-  if (dp_) dp_->average(host, "averaging the step's loss over ranks");
+  if (dp_) {
+    // One collective for the logged values and for the ranks' agreement on stopping: every rank
+    // stops at the same step, or the others would wait for it at the next collective.
+    const int local_signal = StopSignals::received();
+    host = torch::cat({host, torch::tensor({local_signal > 0 ? 1.0 : 0.0}, torch::kDouble)});
+    dp_->average(host, "averaging the step's loss over ranks");
+    agreed_signal_ = host[-1].item<double>() == 0.0 ? 0 : local_signal > 0 ? local_signal : SIGTERM;
+  }
   const auto* h = host.data_ptr<double>();
   loss_ = h[0];
   norm_ = norm;
@@ -574,9 +580,8 @@ TrainResult TrainingRun::run() {
       throw;
     }
     after_step();
-    // Every rank stops at the same step, or the others would wait for it at the next collective.
-    const int local_signal = StopSignals::received();
-    if (int sig = dp_ ? dp_->agree_on_stop(local_signal) : local_signal) {
+    // Data parallel: the signal the ranks agreed on in the step's all-reduce.
+    if (int sig = dp_ ? agreed_signal_ : StopSignals::received()) {
       write_checkpoint();
       result.status = "interrupted";
       result.interrupt_signal = sig;

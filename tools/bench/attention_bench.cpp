@@ -24,6 +24,7 @@
 #include "attention/mha/mha.h"
 #include "attention/moh/moh.h"
 #include "framework/errors.h"
+#include "tools/bench/median.h"
 
 namespace attnlab::tools {
 namespace {
@@ -47,12 +48,6 @@ int64_t status_kib(const std::string& field) {
 void reset_peak_rss() {
   std::ofstream out("/proc/self/clear_refs");
   out << "5";
-}
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "framework/errors.h"
+#include "tools/bench/median.h"
+#include "tools/commands/exec_self.h"
 
 namespace attnlab::tools {
 namespace {
@@ -31,13 +33,7 @@ void run_self(const std::vector<std::string>& args, const std::string& log) {
       ::dup2(fd, STDOUT_FILENO);
       ::dup2(fd, STDERR_FILENO);
     }
-    std::vector<std::string> strings = {"attnlab"};
-    strings.insert(strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    ::execv("/proc/self/exe", argv.data());
-    ::_exit(127);
+    exec_self(args);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -48,12 +44,6 @@ void run_self(const std::vector<std::string>& args, const std::string& log) {
   std::string tail = text.str();
   if (tail.size() > 600) tail = tail.substr(tail.size() - 600);
   throw UserError("bench distributed: `attnlab " + args[0] + "` failed:\n" + tail);
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 }  // namespace
@@ -116,8 +106,8 @@ DistributedBenchResult run_distributed_bench(const DistributedBenchSettings& s) 
     early.push_back(j.at("buckets_during_backward").get<double>());
     r.buckets = j.at("buckets").get<int64_t>();
   }
-  r.median_wait_ms = median(waits);
-  r.median_buckets_during_backward = median(early);
+  r.median_wait_ms = waits.empty() ? 0.0 : median_of(waits);
+  r.median_buckets_during_backward = early.empty() ? 0.0 : median_of(early);
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include "framework/errors.h"
 #include "framework/io/files.h"
 #include "tools/commands/commands.h"
+#include "tools/commands/option_values.h"
 #include "tools/commands/trained_model.h"
 
 namespace attnlab::tools {
@@ -54,16 +55,6 @@ std::string* file_option_of(FileArgs& f, const std::string& option) {
   for (const auto& [name, field] : options)
     if (option == name) return field;
   return nullptr;
-}
-
-double parse_double(const std::string& flag, const std::string& text) {
-  try {
-    size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw UserError(flag + ": '" + text + "' is not a number");
 }
 
 calibration::Scored scored(const calibration::ScoredExamples& e) { return {e.probs, e.labels}; }
@@ -137,9 +128,9 @@ int calibrate_command(const Args& args) {
     } else if (a == "--format") {
       f.options.format = value();
     } else if (a == "--temperature") {
-      f.options.temperature = parse_double(a, value());
+      f.options.temperature = parse_positive_option(a, value());
     } else if (a == "--cal-fraction") {
-      f.cal_fraction = parse_double(a, value());
+      f.cal_fraction = parse_positive_option(a, value());
       files = true;
     } else if (!a.empty() && a[0] == '-') {
       throw UserError("unknown option '" + a + "' (see attnlab calibrate --help)");

@@ -19,6 +19,7 @@
 
 #include "framework/errors.h"
 #include "tools/commands/commands.h"
+#include "tools/commands/exec_self.h"
 #include "tools/commands/option_values.h"
 
 namespace attnlab::tools {
@@ -154,16 +155,10 @@ int launch_command(const Args& args) {
       ::setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
       ::setenv("MASTER_ADDR", addr.c_str(), 1);
       ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-      std::vector<std::string> argv_strings = {"attnlab"};
-      argv_strings.insert(argv_strings.end(), worker_args.begin(), worker_args.end());
-      std::vector<char*> argv;
-      for (auto& s : argv_strings) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      ::execv("/proc/self/exe", argv.data());
-      std::fprintf(stderr, "attnlab launch: cannot run /proc/self/exe: %s\n", std::strerror(errno));
-      ::_exit(127);
+      exec_self(worker_args);
     }
     ::close(fds[1]);
+    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);  // the loop below drains what is there and moves on
     w.pid = pid;
     w.out = fds[0];
   }
@@ -195,8 +190,6 @@ int launch_command(const Args& args) {
       char buf[4096];
       ssize_t n;
       bool eof = false;
-      // Drain what is there without blocking.
-      ::fcntl(w.out, F_SETFL, O_NONBLOCK);
       while ((n = ::read(w.out, buf, sizeof buf)) > 0) print_lines(w, buf, static_cast<size_t>(n), false);
       if (n == 0) eof = true;
       if (eof) {
