@@ -58,6 +58,10 @@ Schema train_schema() {
             "pause with a checkpoint after this many steps in one invocation; rerun to continue "
             "(for time-limited jobs; 0: off)")
       .at_least(0);
+  s.add_string("init_weights", "",
+               "a safetensors file (e.g. from `attnlab export` or Python's save_file) whose weights replace "
+               "the random initialisation; names, shapes and dtypes must match the model exactly. A resumed "
+               "run continues from its checkpoint instead");
   return s;
 }
 
@@ -264,7 +268,8 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
              t.get_float("grad_clip"), t.get_int("log_every"), t.get_int("eval_every"),
              t.get_int("threads"), t.get_bool("deterministic"), t.get_string("resume"),
              t.get_int("max_nonfinite_in_row"), t.get_bool("drop_last"), t.get_bool("shuffle"),
-             t.get_string("device"), t.get_string("progress"), t.get_int("stop_after_steps")};
+             t.get_string("device"), t.get_string("progress"), t.get_int("stop_after_steps"),
+             t.get_string("init_weights")};
   if (r.train.steps == 0 && r.train.epochs == 0) {
     problems.push_back({t.origin("steps"), "train.steps",
                         "set train.steps or train.epochs (both are 0)"});

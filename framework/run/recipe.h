@@ -35,6 +35,7 @@ struct TrainSettings {
   std::string device = "cpu";   // cpu | cuda | auto
   std::string progress = "auto";  // auto | bar | lines | none
   int64_t stop_after_steps = 0;   // pause (checkpoint, exit 0) after this many steps in one invocation
+  std::string init_weights;       // a safetensors file the model starts from ("" = random initialisation)
 };
 
 struct EvalSettings {

@@ -16,6 +16,7 @@
 #include <numeric>
 
 #include "framework/checkpoint/checkpoint_store.h"
+#include "framework/checkpoint/weights_file.h"
 #include "framework/distributed/data_parallel.h"
 #include "framework/distributed/sharded_sampler.h"
 #include "framework/errors.h"
@@ -24,6 +25,7 @@
 #include "framework/logging/tensorboard.h"
 #include "framework/run/experiment.h"
 #include "framework/run/run_dir.h"
+#include "framework/run/run_info.h"
 #include "framework/runtime/threads.h"
 #include "framework/train/attention_statistics.h"
 #include "framework/train/batch_input.h"
@@ -117,6 +119,7 @@ class TrainingRun {
   std::unique_ptr<checkpoint::CheckpointStore> store_;
   std::unique_ptr<logging::MetricsLog> log_;
   std::unique_ptr<logging::TensorBoardWriter> tensorboard_;
+  std::unique_ptr<run::RunInfo> run_info_;  // rank 0: run_info.json (what ran, where, how long)
   std::unique_ptr<logging::Progress> progress_;
   std::unique_ptr<MetricMonitor> best_, early_;
 
@@ -153,6 +156,9 @@ void TrainingRun::setup() {
   metrics_ = run::build_metrics(r_, dataset_->spec());  // before the model: a mismatch fails fast
   // Parameters are initialised right after seeding, so the same seed gives the same model.
   model_ = run::build_model(r_, dataset_->spec());
+  // Weights from elsewhere (a Python model, another run) replace the random ones; on resume the
+  // checkpoint loaded later replaces them in turn.
+  if (!cfg_.init_weights.empty()) checkpoint::load_weights(*model_, cfg_.init_weights);
   model_->to(device_);
   model_->train();
   for (const auto& p : model_->parameters()) params_.push_back(p);
@@ -183,6 +189,11 @@ void TrainingRun::setup() {
     log_ = std::make_unique<logging::MetricsLog>(dir_.metrics_path());
     // Event files sit beside metrics.jsonl, so `tensorboard --logdir runs/` shows every run.
     tensorboard_ = std::make_unique<logging::TensorBoardWriter>(dir_.path());
+    run_info_ = std::make_unique<run::RunInfo>(
+        dir_.path(), nlohmann::json{{"device", device_.str()},
+                                    {"threads", at::get_num_threads()},
+                                    {"processes", world},
+                                    {"init_weights", cfg_.init_weights}});
     progress_ = std::make_unique<logging::Progress>(cfg_.progress, total_steps_, cfg_.log_every);
   } else {
     // The other ranks compute what rank 0 prints; they stay quiet.
@@ -577,6 +588,7 @@ TrainResult TrainingRun::run() {
     } catch (const DivergedError&) {
       progress_->finish();
       if (lead_) dir_.write_summary(summary_head("diverged"));
+      if (run_info_) run_info_->finish("diverged", step_);
       throw;
     }
     after_step();
@@ -599,6 +611,8 @@ TrainResult TrainingRun::run() {
   }
   if (stop_early_) result.status = "early_stopped";
   finish(result);
+  // After the final evaluations, so the peak memory and the wall time include them.
+  if (run_info_) run_info_->finish(result.status, step_);
   return result;
 }
 

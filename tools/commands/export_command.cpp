@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "framework/errors.h"
-#include "framework/io/safetensors.h"
+#include "framework/checkpoint/weights_file.h"
 #include "tools/commands/trained_model.h"
 
 namespace attnlab::tools {
@@ -43,12 +43,10 @@ int export_command(const Args& args) {
   if (format != "safetensors") throw UserError("--format: only safetensors is supported, got '" + format + "'");
   const TrainedModel t = load_trained_model(target, which);
   if (output.empty()) output = t.run_dir + "/model.safetensors";
-  // Buffers (e.g. batch-norm statistics) are part of the model's state as much as parameters.
-  std::vector<std::pair<std::string, torch::Tensor>> tensors;
-  for (const auto& p : t.model->named_parameters()) tensors.emplace_back(p.key(), p.value().detach());
-  for (const auto& b : t.model->named_buffers()) tensors.emplace_back(b.key(), b.value().detach());
-  io::write_safetensors(output, tensors,
-                        {{"format", "pt"}, {"attnlab.checkpoint", t.checkpoint}, {"attnlab.recipe", t.recipe.tree.to_yaml()}});
+  // Buffers (e.g. normalisation statistics) are part of the model's state as much as parameters.
+  const auto tensors = checkpoint::model_tensors(*t.model);
+  checkpoint::save_weights(*t.model, output,
+                           {{"format", "pt"}, {"attnlab.checkpoint", t.checkpoint}, {"attnlab.recipe", t.recipe.tree.to_yaml()}});
   std::printf("%s: %zu tensors from %s\n", output.c_str(), tensors.size(), t.checkpoint.c_str());
   return 0;
 }
