@@ -194,4 +194,17 @@ std::shared_ptr<const Split> DigitsDataset::split(const std::string& name) const
   throw DataError("digits: no split '" + name + "' (valid: train, val, test)");
 }
 
+TokenView DigitsDataset::token_view(const Batch& batch, int64_t index) const {
+  const int64_t p = options_.patch_size, side = 8 / p;
+  const auto image = patches_to_images(batch.inputs.slice(0, index, index + 1).to(torch::kCPU).to(torch::kFloat),
+                                       p, 8, 8)[0].contiguous();
+  TokenView view;
+  view.image_height = view.image_width = 8;
+  view.pixels.assign(image.data_ptr<float>(), image.data_ptr<float>() + 64);
+  view.grid_rows = view.grid_cols = side;
+  for (int64_t r = 0; r < side; ++r)
+    for (int64_t c = 0; c < side; ++c) view.labels.push_back(std::to_string(r) + "," + std::to_string(c));
+  return view;
+}
+
 }  // namespace attnlab::datasets

@@ -14,6 +14,7 @@
 
 #include "datasets/dataset.h"
 #include "datasets/image_corruption.h"
+#include "datasets/readable_tokens.h"
 #include "datasets/in_memory_split.h"
 
 namespace attnlab::datasets {
@@ -44,7 +45,7 @@ torch::Tensor images_to_patches(const torch::Tensor& images, int64_t patch_size)
 torch::Tensor patches_to_images(const torch::Tensor& patches, int64_t patch_size, int64_t height,
                                 int64_t width);
 
-class DigitsDataset : public Dataset, public CorruptibleImages {
+class DigitsDataset : public Dataset, public CorruptibleImages, public ReadableTokens {
  public:
   explicit DigitsDataset(const DigitsOptions& options);
 
@@ -54,6 +55,9 @@ class DigitsDataset : public Dataset, public CorruptibleImages {
   // The split's 8x8 images corrupted (image_corruption.h), as patches again.
   std::shared_ptr<const Split> corrupted_split(const std::string& name, Corruption corruption, int64_t severity,
                                                uint64_t seed) const override;
+
+  // The 8x8 image and its patch grid; patches labelled "r,c" (row and column in the grid).
+  TokenView token_view(const Batch& batch, int64_t index) const override;
 
   const std::string& path() const { return path_; }
   const DigitsOptions& options() const { return options_; }

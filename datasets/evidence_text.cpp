@@ -72,7 +72,7 @@ Batch EvidenceTextSplit::batch(const std::vector<int64_t>& indices) const {
   return b;
 }
 
-EvidenceTextDataset::EvidenceTextDataset(const EvidenceTextOptions& o) {
+EvidenceTextDataset::EvidenceTextDataset(const EvidenceTextOptions& o) : options_(o) {
   check(o.num_classes >= 2, "num_classes must be >= 2");
   check(o.evidence_tokens >= 1 && o.distractors >= 1, "evidence_tokens and distractors must be >= 1");
   check(o.min_length >= 1 && o.min_length <= o.max_length, "min_length must be in 1..max_length");
@@ -96,6 +96,17 @@ std::shared_ptr<const Split> EvidenceTextDataset::split(const std::string& name)
   if (name == "val") return val_;
   if (name == "test") return test_;
   throw DataError("evidence_text has no split '" + name + "'; it has: train val test");
+}
+
+TokenView EvidenceTextDataset::token_view(const Batch& batch, int64_t index) const {
+  TokenView view;
+  const int64_t e = options_.evidence_tokens, evidence_end = 1 + options_.num_classes * e;
+  for (int64_t id : real_token_ids(batch, index)) {
+    view.labels.push_back(id >= 1 && id < evidence_end
+                              ? "E" + std::to_string((id - 1) / e) + "." + std::to_string((id - 1) % e)
+                              : "w" + std::to_string(id - evidence_end));
+  }
+  return view;
 }
 
 }  // namespace attnlab::datasets

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "datasets/readable_tokens.h"
 
 namespace attnlab::datasets {
 
@@ -45,15 +46,18 @@ class EvidenceTextSplit : public Split {
   torch::Tensor inputs_, labels_, padding_mask_, rationale_;
 };
 
-class EvidenceTextDataset : public Dataset {
+class EvidenceTextDataset : public Dataset, public ReadableTokens {
  public:
   // Throws DataError naming the option for inconsistent options.
   explicit EvidenceTextDataset(const EvidenceTextOptions& options);
   DataSpec spec() const override { return spec_; }
   std::vector<std::string> split_names() const override { return {"train", "val", "test"}; }
   std::shared_ptr<const Split> split(const std::string& name) const override;
+  // Evidence words "E<class>.<j>", distractors "w<k>".
+  TokenView token_view(const Batch& batch, int64_t index) const override;
 
  private:
+  EvidenceTextOptions options_;
   DataSpec spec_;
   std::shared_ptr<const EvidenceTextSplit> train_, val_, test_;
 };

@@ -73,4 +73,12 @@ std::shared_ptr<const Split> ListOpsDataset::split(const std::string& name) cons
   throw DataError("listops: no split '" + name + "' (valid: train, val, test)");
 }
 
+TokenView ListOpsDataset::token_view(const Batch& batch, int64_t index) const {
+  TokenView view;
+  const auto& vocabulary = listops_vocabulary();
+  for (int64_t id : real_token_ids(batch, index))
+    view.labels.push_back(id >= 0 && id < static_cast<int64_t>(vocabulary.size()) ? vocabulary[id] : "?");
+  return view;
+}
+
 }  // namespace attnlab::datasets

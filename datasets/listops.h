@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "datasets/readable_tokens.h"
 #include "datasets/listops_expression.h"
 #include "datasets/listops_generator.h"
 
@@ -41,7 +42,7 @@ class ListOpsSplit : public Split {
   ListOpsExamples examples_;
 };
 
-class ListOpsDataset : public Dataset {
+class ListOpsDataset : public Dataset, public ReadableTokens {
  public:
   // Throws DataError for bad options or data.
   explicit ListOpsDataset(const ListOpsDatasetOptions& options);
@@ -52,6 +53,8 @@ class ListOpsDataset : public Dataset {
   std::shared_ptr<const Split> split(const std::string& name) const override;
 
   const ListOpsDatasetOptions& options() const { return options_; }
+  // Operators, "]" and digits.
+  TokenView token_view(const Batch& batch, int64_t index) const override;
 
  private:
   ListOpsDatasetOptions options_;

@@ -318,4 +318,10 @@ std::shared_ptr<const TextClassificationSplit> TextClassificationDataset::text_s
 
 std::shared_ptr<const Split> TextClassificationDataset::split(const std::string& name) const { return text_split(name); }
 
+TokenView TextClassificationDataset::token_view(const Batch& batch, int64_t index) const {
+  TokenView view;
+  for (int64_t id : real_token_ids(batch, index)) view.labels.push_back(vocab_.word(id));
+  return view;
+}
+
 }  // namespace attnlab::datasets

@@ -22,6 +22,7 @@
 
 #include "datasets/dataset.h"
 #include "datasets/delimited_reader.h"
+#include "datasets/readable_tokens.h"
 #include "datasets/tokenizer.h"
 #include "datasets/vocabulary.h"
 
@@ -70,7 +71,7 @@ class TextClassificationSplit : public Split {
   std::vector<int64_t> labels_;
 };
 
-class TextClassificationDataset : public Dataset {
+class TextClassificationDataset : public Dataset, public ReadableTokens {
  public:
   // Throws DataError for bad files (PATH:LINE), std::invalid_argument for bad options.
   explicit TextClassificationDataset(const TextClassificationOptions& options);
@@ -80,6 +81,7 @@ class TextClassificationDataset : public Dataset {
   std::shared_ptr<const TextClassificationSplit> text_split(const std::string& name) const;
 
   const Vocabulary& vocabulary() const { return vocab_; }
+  TokenView token_view(const Batch& batch, int64_t index) const override;  // the vocabulary's words
   const std::vector<std::string>& label_names() const { return label_names_; }
   // One line each worth telling the user: rows skipped per file, examples filtered by min_tokens
   // or left empty by oov: drop, embedding coverage ("embeddings: X of Y words found in FILE").

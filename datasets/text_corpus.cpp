@@ -149,4 +149,13 @@ std::shared_ptr<const Split> TextCorpus::split(const std::string& name) const {
   throw DataError("text: no split '" + name + "' (valid: " + valid + ")");
 }
 
+TokenView TextCorpus::token_view(const Batch& batch, int64_t index) const {
+  TokenView view;
+  for (int64_t id : real_token_ids(batch, index)) {
+    const std::string text = codec_.decode({id});
+    view.labels.push_back(text == "\n" ? "\\n" : text == " " ? "\u2423" : text);
+  }
+  return view;
+}
+
 }  // namespace attnlab::datasets

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "datasets/readable_tokens.h"
 #include "datasets/text_codec.h"
 #include "datasets/text_split.h"
 
@@ -38,7 +39,7 @@ struct TextCorpusOptions {
 // text file (...)", "PATH: empty text file"; std::invalid_argument when no file is given.
 std::string read_text_files(const std::vector<std::string>& files);
 
-class TextCorpus : public Dataset {
+class TextCorpus : public Dataset, public ReadableTokens {
  public:
   // Bad options throw std::invalid_argument; bad files or a split left without tokens DataError.
   explicit TextCorpus(const TextCorpusOptions& options);
@@ -50,6 +51,7 @@ class TextCorpus : public Dataset {
 
   // Encodes prompts and decodes generated ids the way the corpus was tokenised.
   const TextCodec& codec() const { return codec_; }
+  TokenView token_view(const Batch& batch, int64_t index) const override;  // each id decoded
   const TokenStream& tokens() const { return *stream_; }
   // The tokens [begin, end) of the stream that a split owns, and the bytes they stand for.
   struct Range {

@@ -12,8 +12,10 @@
 #include "framework/train/trainer.h"
 #include "tools/commands/bench_command.h"
 #include "tools/commands/commands.h"
+#include "tools/commands/compare_command.h"
 #include "tools/commands/export_command.h"
 #include "tools/commands/generate_command.h"
+#include "tools/commands/report_command.h"
 #include "tools/components/components.h"
 
 namespace {
@@ -36,6 +38,8 @@ const char* kUsage =
     "  generate RUN_DIR --prompt TEXT [options]\n"
     "                                   continue a text with a trained language model\n"
     "  bench attention [options]        time forward+backward of the attention modules\n"
+    "  report RUN_DIR [options]         an HTML page of the run: curves, attention, abstention\n"
+    "  compare RUN_DIR... [--html FILE] final metrics of several runs side by side\n"
     "\n"
     "overrides: a.b=v sets, +a.b=v adds, ++a.b=v sets or adds, ~a.b deletes, a.list.0=v indexes.\n"
     "`attnlab COMMAND --help` tells more. Exit codes: 0 ok, 2 bad input, 1 run failure,\n"
@@ -54,6 +58,8 @@ int dispatch(const std::string& cmd, const attnlab::tools::Args& args) {
   if (cmd == "export") return export_command(args);
   if (cmd == "generate") return generate_command(args);
   if (cmd == "bench") return bench_command(args);
+  if (cmd == "report") return report_command(args);
+  if (cmd == "compare") return compare_command(args);
   std::fprintf(stderr, "attnlab: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev              # gzip data files (digits.csv.gz)
   libopenblas0-pthread    # fast BLAS: Debian's torch falls back to the reference BLAS without it
   python3-sklearn         # ships the digits data set the quickstart and the tests use
+  chromium                # headless browser: the tests render `attnlab report` pages in it
 )
 
 missing=()

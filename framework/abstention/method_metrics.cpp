@@ -50,6 +50,7 @@ MethodMetrics method_metrics(const MethodOutput& output, const torch::Tensor& pr
 
   MethodMetrics r;
   r.items = m;
+  r.set_size_counts.assign(static_cast<size_t>(sets.size(1)) + 1, 0);
   int64_t answered = 0, hits = 0, correct = 0, wrong = 0, size_total = 0, singletons = 0, empties = 0;
   for (int64_t i = 0; i < m; ++i) {
     if (output.decisions[static_cast<size_t>(i)] == Decision::abstain) continue;
@@ -57,6 +58,7 @@ MethodMetrics method_metrics(const MethodOutput& output, const torch::Tensor& pr
     hits += covered.data_ptr<bool>()[i];
     const int64_t s = sizes.data_ptr<int64_t>()[i];
     size_total += s;
+    ++r.set_size_counts[static_cast<size_t>(s)];
     singletons += s == 1;
     empties += s == 0;
     (top.data_ptr<int64_t>()[i] == y.data_ptr<int64_t>()[i] ? correct : wrong) += 1;

@@ -9,6 +9,7 @@
 //   accuracy                           mean over A of 1[top(C) = y], top(C) = the set member of
 //                                      highest probability (lowest index on ties); empty set = wrong
 //   selective_risk                     1 - accuracy
+//   set_size_counts                    [s] = answered items whose set has s labels, s = 0..K
 //   penalty_score                      RS(c) over all M: +1 answered and top(C) = y, 0 abstained,
 //                                      -c answered and wrong (notes §6)
 // Per model (one confidence for all methods, κ = max_y p_y; correct = 1[argmax = y]):
@@ -34,6 +35,7 @@ struct MethodMetrics {
   double average_set_size = 0.0, singleton_rate = 0.0, empty_rate = 0.0;
   double accuracy = 0.0, selective_risk = 0.0;
   double penalty_score = 0.0;
+  std::vector<int64_t> set_size_counts;  // K + 1 entries: the set-size histogram over answered items
 };
 MethodMetrics method_metrics(const MethodOutput& output, const torch::Tensor& probs,
                              const torch::Tensor& labels, double penalty_c);

@@ -110,7 +110,8 @@ nlohmann::json Comparison::to_json() const {
                         {"abstention_rate", m.abstention_rate},
                         {"accuracy", number(m.accuracy)},
                         {"selective_risk", number(m.selective_risk)},
-                        {"penalty_score", m.penalty_score}};
+                        {"penalty_score", m.penalty_score},
+                        {"set_size_counts", m.set_size_counts}};
     if (!r.diagnostics.empty()) e["diagnostics"] = r.diagnostics;
     if (!r.paper_metrics.is_null()) e["paper_compat"] = r.paper_metrics;
     methods_json.push_back(e);

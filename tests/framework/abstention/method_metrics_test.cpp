@@ -39,6 +39,8 @@ TEST(MethodMetrics, HandWorkedExample) {
   EXPECT_DOUBLE_EQ(m.accuracy, 1.0 / 3.0);
   EXPECT_DOUBLE_EQ(m.selective_risk, 2.0 / 3.0);
   EXPECT_DOUBLE_EQ(m.penalty_score, 100.0 * (1.0 - 2.0 * 2.0) / 4.0);
+  // Answered items by set size 0..3: the empty set, the singleton, the pair; the abstained item is not counted.
+  EXPECT_EQ(m.set_size_counts, (std::vector<int64_t>{1, 1, 1, 0}));
 }
 
 TEST(MethodMetrics, EverythingAbstainedLeavesAnsweredMetricsUndefined) {
@@ -52,6 +54,7 @@ TEST(MethodMetrics, EverythingAbstainedLeavesAnsweredMetricsUndefined) {
   EXPECT_TRUE(std::isnan(m.accuracy));
   EXPECT_DOUBLE_EQ(m.penalty_score, 0.0);
   EXPECT_DOUBLE_EQ(m.coverage_all, 0.0);
+  EXPECT_EQ(m.set_size_counts, (std::vector<int64_t>{0, 0, 0, 0}));
 }
 
 TEST(MethodMetrics, ModelLineSharesOneConfidenceDefinition) {
