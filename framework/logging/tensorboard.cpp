@@ -7,11 +7,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <string_view>
 #include <system_error>
 
@@ -123,11 +126,43 @@ void expect_wire(int field, int got, int want, const char* message) {
                     std::to_string(got) + ", expected " + std::to_string(want)};
 }
 
-// Appends the simple_values of one Event to `out`.
-void decode_event(std::string_view bytes, std::vector<TensorBoardScalar>& out) {
+// A HistogramProto's fields (format in tensorboard.h).
+TensorBoardHistogram decode_histogram(std::string_view bytes) {
+  TensorBoardHistogram h;
+  Decoder d(bytes);
+  while (!d.done()) {
+    const uint64_t key = d.varint();
+    const int field = static_cast<int>(key >> 3), wire = static_cast<int>(key & 7);
+    if (field >= 1 && field <= 5) {
+      expect_wire(field, wire, 1, "HistogramProto");
+      double* target[] = {&h.min, &h.max, &h.num, &h.sum, &h.sum_squares};
+      *target[field - 1] = d.fixed<double>();
+    } else if (field == 6 || field == 7) {
+      expect_wire(field, wire, 2, "HistogramProto");
+      Decoder packed(d.length_delimited());
+      auto& out = field == 6 ? h.bucket_limit : h.bucket;
+      while (!packed.done()) out.push_back(packed.fixed<double>());
+    } else {
+      d.skip(wire);
+    }
+  }
+  if (h.bucket_limit.size() != h.bucket.size())
+    throw Malformed{"histogram with " + std::to_string(h.bucket_limit.size()) + " bucket limits and " +
+                    std::to_string(h.bucket.size()) + " buckets"};
+  return h;
+}
+
+struct Decoded {
+  std::vector<TensorBoardScalar> scalars;
+  std::vector<TensorBoardHistogram> histograms;
+};
+
+// Appends the simple_values and histograms of one Event to `out`.
+void decode_event(std::string_view bytes, Decoded& out) {
   double wall_time = 0;
   int64_t step = 0;
   std::vector<std::pair<std::string, float>> values;
+  std::vector<TensorBoardHistogram> histograms;
   Decoder event(bytes);
   while (!event.done()) {
     const uint64_t key = event.varint();
@@ -151,8 +186,9 @@ void decode_event(std::string_view bytes, std::vector<TensorBoardScalar>& out) {
         expect_wire(sfield, swire, 2, "Summary");
         Decoder value(summary.length_delimited());
         std::string tag;
-        bool has_simple = false;
+        bool has_simple = false, has_histogram = false;
         float simple = 0;
+        TensorBoardHistogram histogram;
         while (!value.done()) {
           const uint64_t vkey = value.varint();
           const int vfield = static_cast<int>(vkey >> 3), vwire = static_cast<int>(vkey & 7);
@@ -163,18 +199,33 @@ void decode_event(std::string_view bytes, std::vector<TensorBoardScalar>& out) {
             expect_wire(vfield, vwire, 5, "Summary.Value");
             simple = value.fixed<float>();
             has_simple = true;
+          } else if (vfield == 5) {
+            expect_wire(vfield, vwire, 2, "Summary.Value");
+            histogram = decode_histogram(value.length_delimited());
+            has_histogram = true;
           } else {
             value.skip(vwire);
           }
         }
-        if (has_simple) values.emplace_back(std::move(tag), simple);
+        if (has_simple) values.emplace_back(tag, simple);
+        if (has_histogram) {
+          histogram.tag = tag;
+          histograms.push_back(std::move(histogram));
+        }
       }
     } else {
       event.skip(wire);
     }
   }
-  for (auto& [tag, v] : values) out.push_back({std::move(tag), step, v, wall_time});
+  for (auto& [tag, v] : values) out.scalars.push_back({std::move(tag), step, v, wall_time});
+  for (auto& h : histograms) {
+    h.step = step;
+    out.histograms.push_back(std::move(h));
+  }
 }
+
+// Every record of an event file, checked and decoded.
+Decoded read_events(const std::string& path);
 
 }  // namespace
 
@@ -239,6 +290,67 @@ void TensorBoardWriter::add_scalar(const std::string& tag, double value, int64_t
   flush();
 }
 
+void TensorBoardWriter::add_histogram(const std::string& tag, const std::vector<double>& values, int64_t step,
+                                      int buckets) {
+  TensorBoardHistogram h;
+  h.min = std::numeric_limits<double>::infinity(), h.max = -h.min;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    h.min = std::min(h.min, v), h.max = std::max(h.max, v);
+    h.num += 1, h.sum += v, h.sum_squares += v * v;
+  }
+  if (h.num == 0) return;
+  buckets = std::max(1, buckets);
+  const double width = h.max > h.min ? (h.max - h.min) / buckets : 1.0;
+  h.bucket.assign(static_cast<size_t>(buckets), 0.0);
+  for (int b = 0; b < buckets; ++b) h.bucket_limit.push_back(h.min + width * (b + 1));
+  h.bucket_limit.back() = std::max(h.bucket_limit.back(), h.max);  // rounding must not drop the maximum
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    // Bucket b holds (min + b*width, min + (b+1)*width]; the minimum itself goes to bucket 0.
+    h.bucket[static_cast<size_t>(std::clamp(std::ceil((v - h.min) / width) - 1, 0.0, buckets - 1.0))] += 1;
+  }
+  write_histogram(tag, h, step);
+}
+
+void TensorBoardWriter::add_index_histogram(const std::string& tag, const std::vector<double>& weights, int64_t step) {
+  TensorBoardHistogram h;
+  bool any = false;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const double w = std::isfinite(weights[i]) ? weights[i] : 0.0, x = static_cast<double>(i);
+    h.bucket_limit.push_back(x + 0.5);
+    h.bucket.push_back(w);
+    if (w <= 0) continue;
+    if (!any) h.min = x;
+    h.max = x, any = true;
+    h.num += w, h.sum += w * x, h.sum_squares += w * x * x;
+  }
+  if (any) write_histogram(tag, h, step);
+}
+
+void TensorBoardWriter::write_histogram(const std::string& tag, const TensorBoardHistogram& h, int64_t step) {
+  std::string histo;
+  const double fields[] = {h.min, h.max, h.num, h.sum, h.sum_squares};
+  for (int f = 0; f < 5; ++f) {
+    put_key(histo, f + 1, 1);
+    put_fixed(histo, fields[f]);
+  }
+  for (const auto* list : {&h.bucket_limit, &h.bucket}) {
+    std::string packed;
+    for (double v : *list) put_fixed(packed, v);
+    put_bytes(histo, list == &h.bucket_limit ? 6 : 7, packed);
+  }
+  std::string v;
+  put_bytes(v, 1, tag);
+  put_bytes(v, 5, histo);
+  std::string summary;
+  put_bytes(summary, 1, v);
+  std::string rest;
+  put_bytes(rest, 5, summary);
+  write_event(event_with(now_seconds(), step, rest));
+  flush();
+}
+
 void TensorBoardWriter::flush() {
   if (std::fflush(file_) != 0)
     throw UserError(path_ + ": cannot write TensorBoard event file: " + errno_text(errno));
@@ -250,9 +362,11 @@ void TensorBoardWriter::write_event(const std::string& event) {
     throw UserError(path_ + ": cannot write TensorBoard event file: " + errno_text(errno));
 }
 
-std::vector<TensorBoardScalar> read_tensorboard_scalars(const std::string& path) {
+namespace {
+
+Decoded read_events(const std::string& path) {
   const std::string file = io::read_file(path);
-  std::vector<TensorBoardScalar> scalars;
+  Decoded decoded;
   size_t pos = 0;
   for (int record = 0; pos < file.size(); ++record) {
     auto fail = [&](const std::string& problem) {
@@ -272,13 +386,24 @@ std::vector<TensorBoardScalar> read_tensorboard_scalars(const std::string& path)
     std::memcpy(&data_crc, file.data() + pos + 12 + length, 4);
     if (masked_crc32c(data) != data_crc) fail("data checksum mismatch");
     try {
-      decode_event(data, scalars);
+      decode_event(data, decoded);
     } catch (const Malformed& m) {
       fail("malformed Event protobuf: " + m.what);
     }
     pos += 12 + length + 4;
   }
-  return scalars;
+  return decoded;
 }
+
+}  // namespace
+
+std::vector<TensorBoardScalar> read_tensorboard_scalars(const std::string& path) {
+  return read_events(path).scalars;
+}
+
+std::vector<TensorBoardHistogram> read_tensorboard_histograms(const std::string& path) {
+  return read_events(path).histograms;
+}
+
 
 }  // namespace attnlab::logging

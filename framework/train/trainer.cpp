@@ -430,6 +430,12 @@ void TrainingRun::evaluate_and_track() {
     for (const auto& [name, v] : ev.metrics) tensorboard_->add_scalar(r_.eval.split + "/" + name, v, step_);
     for (const auto& [name, v] : ev.statistics)
       tensorboard_->add_scalar(r_.eval.split + "/attention/" + name, v, step_);
+    // Weight distributions at each evaluation: one host copy of the parameters, rare enough to be cheap.
+    for (const auto& p : model_->named_parameters()) {
+      const auto values = p.value().detach().to(torch::kCPU, torch::kDouble).contiguous();
+      tensorboard_->add_histogram("weights/" + p.key(), {values.data_ptr<double>(), values.data_ptr<double>() + values.numel()},
+                                  step_);
+    }
   }
   progress_->message("step " + std::to_string(step_) + " " + ev.to_line());
 
@@ -498,6 +504,8 @@ void TrainingRun::after_step() {
     if (lead_) {
       log_->write(rec);
       for (const auto& [name, v] : stats.scalars) tensorboard_->add_scalar("train/attention/" + name, v, step_);
+      // Per-head vectors (MoH's usage) as distributions over the head index.
+      for (const auto& [name, v] : stats.vectors) tensorboard_->add_index_histogram("train/attention/" + name, v, step_);
       tensorboard_->add_scalar("train/loss", loss_, step_);
       tensorboard_->add_scalar("train/lr", lr_, step_);
       tensorboard_->add_scalar("train/grad_norm", norm_, step_);

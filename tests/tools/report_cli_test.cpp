@@ -7,9 +7,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "framework/logging/tensorboard.h"
 #include "tools/cli_support.h"
 
 namespace attnlab::testing {
@@ -99,6 +101,17 @@ TEST(ReportCli, MohRunWithAbstentionHasCurvesRoutingPatchesAndAbstentionFigures)
       "Set sizes", "data-series=\"lac\"", "Severity sweep: blur", "data-series=\"model accuracy\"",
       "Run record", "Resolved recipe", "name: moh"});
   expect_renders_cleanly(dir + "/report.html");
+
+  // TensorBoard gets the weights' distributions at each evaluation and the head usage as a
+  // distribution over the head index at each logged step.
+  std::string events;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().filename().string().rfind("events.out.tfevents", 0) == 0) events = entry.path().string();
+  ASSERT_FALSE(events.empty());
+  std::set<std::string> tags;
+  for (const auto& h : logging::read_tensorboard_histograms(events)) tags.insert(h.tag);
+  EXPECT_TRUE(tags.count("train/attention/layer0/moh_head_usage"));
+  EXPECT_TRUE(tags.count("weights/head.weight")) << "tags: " << tags.size();
 }
 
 TEST(ReportCli, TextAndMilRunsShowTokenHeatmaps) {

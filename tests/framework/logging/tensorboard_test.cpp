@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "framework/errors.h"
 #include "framework/io/files.h"
@@ -99,6 +101,71 @@ TEST(TensorBoard, WrittenFileReadsBack) {
   EXPECT_EQ(scalars[3].value, -3.0);
   const double now = static_cast<double>(std::time(nullptr));
   for (const auto& s : scalars) EXPECT_NEAR(s.wall_time, now, 60.0);
+}
+
+std::string le_double(double v) {
+  std::string b(8, '\0');
+  std::memcpy(&b[0], &v, 8);
+  return b;
+}
+
+TEST(TensorBoard, HistogramEventBytes) {
+  TempDir dir;
+  std::string path;
+  {
+    TensorBoardWriter writer(dir.path());
+    writer.add_index_histogram("h", {0.0, 2.0}, 3);  // all weight on index 1
+    path = writer.path();
+  }
+  // Event{09 <double>, step: 10 03, summary: 2A {value: 0A {tag: 0A 01 "h", histo: 2A {min: 09,
+  // max: 11, num: 19, sum: 21, sum_squares: 29 <doubles>, bucket_limit: 32 10 <0.5, 1.5>,
+  // bucket: 3A 10 <0, 2>}}}}, worked out from summary.proto's field numbers.
+  std::string histo;
+  for (const auto& [key, v] : std::vector<std::pair<char, double>>{{'\x09', 1}, {'\x11', 1}, {'\x19', 2}, {'\x21', 2}, {'\x29', 2}})
+    histo += std::string(1, key) + le_double(v);
+  histo += std::string("\x32\x10") + le_double(0.5) + le_double(1.5);
+  histo += std::string("\x3a\x10") + le_double(0.0) + le_double(2.0);
+  const std::string value = std::string("\x0a\x01h\x2a") + static_cast<char>(histo.size()) + histo;
+  const std::string summary = std::string("\x0a") + static_cast<char>(value.size()) + value;
+  const std::string expected_tail = std::string("\x10\x03\x2a") + static_cast<char>(summary.size()) + summary;
+  const std::string event = record_data(io::read_file(path), 1);
+  ASSERT_EQ(event.size(), 9u + expected_tail.size());
+  EXPECT_EQ(event.substr(9), expected_tail);
+}
+
+TEST(TensorBoard, HistogramsReadBack) {
+  TempDir dir;
+  std::string path;
+  {
+    TensorBoardWriter writer(dir.path());
+    writer.add_histogram("weights/w", {0, 1, 2, 3, 4, 10, std::nan("")}, 7, 5);
+    writer.add_index_histogram("usage", {0, 0.5, 0.25, 0}, 7);
+    writer.add_histogram("empty", {}, 7);              // nothing to write
+    writer.add_histogram("flat", {2, 2, 2}, 8, 3);       // one value: no zero-width buckets
+    writer.add_scalar("loss", 1.0, 7);
+    path = writer.path();
+  }
+  const auto h = read_tensorboard_histograms(path);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].tag, "weights/w");
+  EXPECT_EQ(h[0].step, 7);
+  EXPECT_EQ(h[0].min, 0);
+  EXPECT_EQ(h[0].max, 10);
+  EXPECT_EQ(h[0].num, 6);  // the NaN is left out
+  EXPECT_EQ(h[0].sum, 20);
+  EXPECT_EQ(h[0].sum_squares, 130);
+  EXPECT_EQ(h[0].bucket_limit, (std::vector<double>{2, 4, 6, 8, 10}));
+  EXPECT_EQ(h[0].bucket, (std::vector<double>{3, 2, 0, 0, 1}));  // (lo, hi] buckets, the minimum in the first
+  EXPECT_EQ(h[1].tag, "usage");
+  EXPECT_EQ(h[1].min, 1);
+  EXPECT_EQ(h[1].max, 2);
+  EXPECT_EQ(h[1].num, 0.75);
+  EXPECT_EQ(h[1].sum, 1.0);
+  EXPECT_EQ(h[1].sum_squares, 1.5);
+  EXPECT_EQ(h[1].bucket_limit, (std::vector<double>{0.5, 1.5, 2.5, 3.5}));
+  EXPECT_EQ(h[2].tag, "flat");
+  EXPECT_EQ(h[2].bucket, (std::vector<double>{3, 0, 0}));
+  EXPECT_EQ(read_tensorboard_scalars(path).size(), 1u);  // histograms are not scalars
 }
 
 TEST(TensorBoard, FlushedPointsAreVisibleWhileOpen) {
