@@ -279,15 +279,9 @@ TensorBoardWriter::~TensorBoardWriter() {
 
 void TensorBoardWriter::add_scalar(const std::string& tag, double value, int64_t step) {
   std::string v;
-  put_bytes(v, 1, tag);
   put_key(v, 2, 5);
   put_fixed(v, static_cast<float>(value));
-  std::string summary;
-  put_bytes(summary, 1, v);
-  std::string rest;
-  put_bytes(rest, 5, summary);
-  write_event(event_with(now_seconds(), step, rest));
-  flush();
+  write_value(tag, v, step);
 }
 
 void TensorBoardWriter::add_histogram(const std::string& tag, const std::vector<double>& values, int64_t step,
@@ -341,8 +335,14 @@ void TensorBoardWriter::write_histogram(const std::string& tag, const TensorBoar
     put_bytes(histo, list == &h.bucket_limit ? 6 : 7, packed);
   }
   std::string v;
-  put_bytes(v, 1, tag);
   put_bytes(v, 5, histo);
+  write_value(tag, v, step);
+}
+
+void TensorBoardWriter::write_value(const std::string& tag, const std::string& value_fields, int64_t step) {
+  std::string v;
+  put_bytes(v, 1, tag);
+  v += value_fields;
   std::string summary;
   put_bytes(summary, 1, v);
   std::string rest;

@@ -62,6 +62,8 @@ class TensorBoardWriter {
  private:
   void write_event(const std::string& event);
   void write_histogram(const std::string& tag, const TensorBoardHistogram& h, int64_t step);
+  // One Event with one Summary.Value: the tag, then `value_fields` (the value's other fields, encoded).
+  void write_value(const std::string& tag, const std::string& value_fields, int64_t step);
 
   std::string path_;
   std::FILE* file_ = nullptr;
