@@ -16,6 +16,7 @@
 #include "tools/commands/export_command.h"
 #include "tools/commands/generate_command.h"
 #include "tools/commands/report_command.h"
+#include "tools/commands/reproduce_command.h"
 #include "tools/components/components.h"
 
 namespace {
@@ -40,6 +41,8 @@ const char* kUsage =
     "  bench attention [options]        time forward+backward of the attention modules\n"
     "  report RUN_DIR [options]         an HTML page of the run: curves, attention, abstention\n"
     "  compare RUN_DIR... [--html FILE] final metrics of several runs side by side\n"
+    "  reproduce SUITE [--output DIR] [--only NAME] [key=value ...] | --list\n"
+    "                                   train a suite of paper recipes, tabulate claim vs result\n"
     "\n"
     "overrides: a.b=v sets, +a.b=v adds, ++a.b=v sets or adds, ~a.b deletes, a.list.0=v indexes.\n"
     "`attnlab COMMAND --help` tells more. Exit codes: 0 ok, 2 bad input, 1 run failure,\n"
@@ -60,6 +63,7 @@ int dispatch(const std::string& cmd, const attnlab::tools::Args& args) {
   if (cmd == "bench") return bench_command(args);
   if (cmd == "report") return report_command(args);
   if (cmd == "compare") return compare_command(args);
+  if (cmd == "reproduce") return reproduce_command(args);
   std::fprintf(stderr, "attnlab: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }
