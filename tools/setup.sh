@@ -15,6 +15,7 @@ packages=(
   libopenblas0-pthread    # fast BLAS: Debian's torch falls back to the reference BLAS without it
   python3-sklearn         # ships the digits data set the quickstart and the tests use
   chromium                # headless browser: the tests render `attnlab report` pages in it
+  python3-torch           # the same 1.13 LibTorch from Python: `attnlab bench train` compares against it
 )
 
 missing=()

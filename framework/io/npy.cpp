@@ -92,12 +92,20 @@ torch::Tensor read_npy(const std::string& path) {
 }
 
 void write_npy(const std::string& path, const torch::Tensor& tensor) {
-  const bool floating = tensor.is_floating_point();
-  const torch::Tensor data = tensor.to(torch::kCPU, floating ? torch::kFloat64 : torch::kInt64).contiguous();
+  // The tensor's own dtype when .npy has it (so Python sees float32 features as float32 and a
+  // mask as bool); other floating types as float64, other integers as int64.
+  static const std::pair<torch::ScalarType, const char*> kKept[] = {
+      {torch::kFloat64, "<f8"}, {torch::kFloat32, "<f4"}, {torch::kInt64, "<i8"},
+      {torch::kInt32, "<i4"},   {torch::kUInt8, "|u1"},   {torch::kBool, "|b1"}};
+  torch::ScalarType type = tensor.is_floating_point() ? torch::kFloat64 : torch::kInt64;
+  const char* descr = tensor.is_floating_point() ? "<f8" : "<i8";
+  for (const auto& [kept, text] : kKept)
+    if (tensor.scalar_type() == kept) type = kept, descr = text;
+  const torch::Tensor data = tensor.to(torch::kCPU, type).contiguous();
   std::string shape;  // Python tuple syntax: "()", "(3,)", "(3, 4)"
   for (int64_t i = 0; i < data.dim(); ++i) shape += (i ? ", " : "") + std::to_string(data.size(i));
   if (data.dim() == 1) shape += ",";
-  std::string header = std::string("{'descr': '") + (floating ? "<f8" : "<i8") +
+  std::string header = std::string("{'descr': '") + descr +
                        "', 'fortran_order': False, 'shape': (" + shape + "), }";
   // Pad with spaces so magic + version + length + header + '\n' is a multiple of 64 bytes.
   const size_t unpadded = 10 + header.size() + 1;
@@ -109,7 +117,7 @@ void write_npy(const std::string& path, const torch::Tensor& tensor) {
   out.push_back(static_cast<char>(header.size() & 0xff));
   out.push_back(static_cast<char>((header.size() >> 8) & 0xff));
   out += header;
-  out.append(static_cast<const char*>(data.data_ptr()), static_cast<size_t>(data.numel()) * 8);
+  out.append(static_cast<const char*>(data.data_ptr()), static_cast<size_t>(data.nbytes()));
   write_file_atomic(path, out);
 }
 

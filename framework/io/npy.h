@@ -14,8 +14,8 @@ namespace attnlab::io {
 // shorter than the shape says. The tensor is float64 for float data, int64 for integer/bool.
 torch::Tensor read_npy(const std::string& path);
 
-// Writes a float64 (floating input) or int64 (integer/bool input) C-order array, version 1.0,
-// atomically.
+// Writes a C-order array, version 1.0, atomically, in the tensor's dtype when it is float64,
+// float32, int64, int32, uint8 or bool; other floating types as float64, other integers as int64.
 void write_npy(const std::string& path, const torch::Tensor& tensor);
 
 }  // namespace attnlab::io

@@ -119,6 +119,9 @@ Schema debug_schema() {
   Schema s("debugging switches");
   s.add("nan_loss_at_steps", Type::IntList, "[]",
         "make the loss NaN at these optimizer steps (exercises the non-finite guard)");
+  s.add_bool("reuse_first_batch", false,
+             "train every step on the first batch, loading no data (`attnlab bench train` compares the "
+             "step time with and without data loading)");
   return s;
 }
 
@@ -301,6 +304,7 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
   r.semi_supervised = {semi.get_int("labelled_examples"), semi.get_int("batch_size"), semi.has("data"),
                        semi.get_string("split")};
   r.debug.nan_loss_at_steps = root.sub("debug").get_int_list("nan_loss_at_steps");
+  r.debug.reuse_first_batch = root.sub("debug").get_bool("reuse_first_batch");
   config::throw_if_problems(problems);
   return r;
 }

@@ -78,6 +78,7 @@ struct SemiSupervisedSettings {
 
 struct DebugSettings {
   std::vector<int64_t> nan_loss_at_steps;  // make the loss NaN at these optimizer steps
+  bool reuse_first_batch = false;          // train on one batch every step: the cost of data loading, by difference
 };
 
 struct Recipe {

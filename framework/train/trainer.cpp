@@ -14,6 +14,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "framework/checkpoint/checkpoint_store.h"
 #include "framework/checkpoint/weights_file.h"
@@ -34,6 +35,7 @@
 #include "framework/train/sampler.h"
 #include "framework/train/semi_supervised.h"
 #include "framework/train/signals.h"
+#include "framework/train/throughput.h"
 #include "framework/train/train_state.h"
 
 namespace attnlab::train {
@@ -75,6 +77,8 @@ class TrainingRun {
   void setup();
   void setup_semi_supervised();
   void resume_if_any();
+  // The next training micro-batch (the same one every time with debug.reuse_first_batch).
+  datasets::Batch next_batch();
   // This rank's optimizer state in a checkpoint (its shard under ZeRO-1); UserError when the
   // checkpoint's sharding does not match this run's.
   std::string optimizer_state_of(const checkpoint::LoadedCheckpoint& ckpt) const;
@@ -135,6 +139,8 @@ class TrainingRun {
   double loss_ = 0.0, lr_ = 0.0, norm_ = 0.0;
   std::vector<std::pair<std::string, double>> terms_;
   AttentionStatistics statistics_;  // the last step's attention statistics (e.g. MoH routing)
+  std::unique_ptr<ThroughputMeter> throughput_;
+  std::optional<datasets::Batch> fixed_batch_;  // debug.reuse_first_batch: the batch every step trains on
   EvalResult last_eval_;  // the latest evaluation (of step last_eval_step_)
 };
 
@@ -177,6 +183,7 @@ void TrainingRun::setup() {
                                 : (cfg_.epochs * sampler_->batches_per_epoch() + cfg_.grad_accum - 1) / cfg_.grad_accum;
   eval_every_ = cfg_.eval_every > 0 ? cfg_.eval_every : steps_per_epoch;
   schedule_ = run::build_schedule(r_, total_steps_);
+  throughput_ = std::make_unique<ThroughputMeter>(cfg_.batch_size * cfg_.grad_accum * world);
 
   best_ = std::make_unique<MetricMonitor>(r_.checkpoint.monitor,
                                           run::resolve_mode(r_.checkpoint.monitor, r_.checkpoint.mode));
@@ -316,6 +323,12 @@ std::unique_ptr<TrainingRun::UnlabelledBatch> TrainingRun::unlabelled_forward() 
   return u;
 }
 
+datasets::Batch TrainingRun::next_batch() {
+  if (!r_.debug.reuse_first_batch) return train_split_->batch(sampler_->next());
+  if (!fixed_batch_) fixed_batch_ = train_split_->batch(sampler_->next());
+  return *fixed_batch_;
+}
+
 void TrainingRun::step_once() {
   // Loss and terms are summed on the device and read once after the step (one host sync per
   // step, not one per micro-batch and term).
@@ -325,7 +338,7 @@ void TrainingRun::step_once() {
   const bool inject_nan = std::find(r_.debug.nan_loss_at_steps.begin(), r_.debug.nan_loss_at_steps.end(),
                                     step_) != r_.debug.nan_loss_at_steps.end();
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
-    const datasets::Batch batch = train_split_->batch(sampler_->next());
+    const datasets::Batch batch = next_batch();
     const models::ModelInput input = model_input(batch, device_);
     const torch::Tensor labels = batch.labels.to(device_);
     attention::ForwardContext ctx;
@@ -513,9 +526,9 @@ void TrainingRun::after_step() {
     }
   }
   progress_->update(step_, loss_, lr_, norm_);
-  if (step_ % eval_every_ == 0 || step_ == total_steps_) evaluate_and_track();
+  if (step_ % eval_every_ == 0 || step_ == total_steps_) throughput_->exclude([&] { evaluate_and_track(); });
   const bool periodic = r_.checkpoint.every > 0 ? step_ % r_.checkpoint.every == 0 : last_eval_step_ == step_;
-  if (periodic) write_checkpoint();
+  if (periodic) throughput_->exclude([&] { write_checkpoint(); });
 }
 
 nlohmann::json TrainingRun::summary_head(const std::string& status) const {
@@ -524,6 +537,8 @@ nlohmann::json TrainingRun::summary_head(const std::string& status) const {
                             {"steps", step_},          {"total_steps", total_steps_},
                             {"skipped_steps", skipped_}, {"epoch", sampler_->epoch()},
                             {"wall_time_s", elapsed},  {"run_dir", r_.run_dir}};
+  // This invocation's steps per second, evaluations and checkpoints excluded.
+  if (auto t = throughput_->to_json(); !t.is_null()) summary["throughput"] = t;
   if (best_->has_best())
     summary["best"] = {{"monitor", best_->monitor()}, {"value", best_->best()}, {"step", best_->best_step()}};
   return summary;
@@ -591,6 +606,7 @@ TrainResult TrainingRun::run() {
   StopSignals signals;
   first_step_ = step_;
   while (step_ < total_steps_ && !stop_early_) {
+    throughput_->begin_step();
     try {
       step_once();
     } catch (const DivergedError&) {
@@ -600,6 +616,7 @@ TrainResult TrainingRun::run() {
       throw;
     }
     after_step();
+    throughput_->end_step();
     // Data parallel: the signal the ranks agreed on in the step's all-reduce.
     if (int sig = dp_ ? agreed_signal_ : StopSignals::received()) {
       write_checkpoint();

@@ -1,9 +1,6 @@
 #include "tools/bench/distributed_bench.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -15,8 +12,8 @@
 #include <vector>
 
 #include "framework/errors.h"
+#include "tools/bench/child_process.h"
 #include "tools/bench/median.h"
-#include "tools/commands/exec_self.h"
 
 namespace attnlab::tools {
 namespace {
@@ -25,25 +22,8 @@ namespace fs = std::filesystem;
 
 // Runs `attnlab args...` with its output in `log`; UserError with the log's tail when it fails.
 void run_self(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = ::fork();
-  if (pid < 0) throw UserError("bench distributed: cannot start a run");
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-    }
-    exec_self(args);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string tail = text.str();
-  if (tail.size() > 600) tail = tail.substr(tail.size() - 600);
-  throw UserError("bench distributed: `attnlab " + args[0] + "` failed:\n" + tail);
+  if (run_logged(args, log) != 0)
+    throw UserError("bench distributed: `attnlab " + args[0] + "` failed:\n" + log_tail(log));
 }
 
 }  // namespace

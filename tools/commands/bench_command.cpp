@@ -195,12 +195,13 @@ void write_json(const std::string& path, const BenchOptions& o, const std::vecto
 
 int bench_command(const Args& args) {
   if (!args.empty() && args[0] == "distributed") return bench_distributed(Args(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "train") return bench_train(Args(args.begin() + 1, args.end()));
   if (wants_help(args) || args.empty()) {
     std::fputs(kHelp, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
   if (args[0] != "attention")
-    throw UserError("unknown benchmark '" + args[0] + "' (known: attention, distributed)");
+    throw UserError("unknown benchmark '" + args[0] + "' (known: attention, distributed, train)");
   const BenchOptions o = parse_options(Args(args.begin() + 1, args.end()));
   // Progress on stderr: the default sweep takes minutes on a small CPU.
   const std::vector<AttentionBenchRow> rows = run_attention_bench(o.settings, [](const AttentionBenchRow& r) {

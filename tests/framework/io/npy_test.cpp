@@ -47,6 +47,21 @@ TEST(Npy, RoundTripKeepsShapeTypeAndValues) {
   EXPECT_EQ((bytes.find('\n') + 1) % 64, 0u);                  // header padded to 64 bytes
 }
 
+TEST(Npy, WritesFloat32AndBoolAsNumpyWould) {
+  TempDir dir;
+  write_npy(dir / "f4.npy", torch::tensor({1.5f, -2.0f, 3.0f, 4.0f}).view({2, 2}));
+  EXPECT_EQ(read_file(dir / "f4.npy"),
+            npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", float32_payload({1.5f, -2.0f, 3.0f, 4.0f})));
+  const auto mask = torch::tensor({1, 0, 1}, torch::kLong).to(torch::kBool);
+  write_npy(dir / "b.npy", mask);
+  EXPECT_EQ(read_file(dir / "b.npy"),
+            npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", std::string("\x01\x00\x01", 3)));
+  EXPECT_TRUE(read_npy(dir / "b.npy").equal(torch::tensor({1, 0, 1}, torch::kLong)));
+  // A dtype .npy lacks here goes out widened: float16 as float64.
+  write_npy(dir / "h.npy", torch::tensor({0.5}, torch::kFloat16));
+  EXPECT_NE(read_file(dir / "h.npy").find("'descr': '<f8'"), std::string::npos);
+}
+
 TEST(Npy, ReadsFloat32AsNumpyWritesIt) {
   TempDir dir;
   const std::string path = testing::write_file(
