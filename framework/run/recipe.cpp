@@ -58,6 +58,10 @@ Schema train_schema() {
             "pause with a checkpoint after this many steps in one invocation; rerun to continue "
             "(for time-limited jobs; 0: off)")
       .at_least(0);
+  s.add_int("blas_threads", 1,
+            "OpenBLAS's own threads (0: as many as `threads`); 1 keeps BLAS calls made inside LibTorch's "
+            "parallel regions from oversubscribing the cores")
+      .at_least(0);
   s.add_string("init_weights", "",
                "a safetensors file (e.g. from `attnlab export` or Python's save_file) whose weights replace "
                "the random initialisation; names, shapes and dtypes must match the model exactly. A resumed "
@@ -119,9 +123,9 @@ Schema debug_schema() {
   Schema s("debugging switches");
   s.add("nan_loss_at_steps", Type::IntList, "[]",
         "make the loss NaN at these optimizer steps (exercises the non-finite guard)");
-  s.add_bool("reuse_first_batch", false,
-             "train every step on the first batch, loading no data (`attnlab bench train` compares the "
-             "step time with and without data loading)");
+  s.add_bool("premade_batches", false,
+             "draw every batch of the run before the first step, so steps load no data (`attnlab bench "
+             "train` compares the step time with and without loading; holds all batches in memory)");
   return s;
 }
 
@@ -272,7 +276,7 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
              t.get_int("threads"), t.get_bool("deterministic"), t.get_string("resume"),
              t.get_int("max_nonfinite_in_row"), t.get_bool("drop_last"), t.get_bool("shuffle"),
              t.get_string("device"), t.get_string("progress"), t.get_int("stop_after_steps"),
-             t.get_string("init_weights")};
+             t.get_string("init_weights"), t.get_int("blas_threads")};
   if (r.train.steps == 0 && r.train.epochs == 0) {
     problems.push_back({t.origin("steps"), "train.steps",
                         "set train.steps or train.epochs (both are 0)"});
@@ -304,7 +308,7 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
   r.semi_supervised = {semi.get_int("labelled_examples"), semi.get_int("batch_size"), semi.has("data"),
                        semi.get_string("split")};
   r.debug.nan_loss_at_steps = root.sub("debug").get_int_list("nan_loss_at_steps");
-  r.debug.reuse_first_batch = root.sub("debug").get_bool("reuse_first_batch");
+  r.debug.premade_batches = root.sub("debug").get_bool("premade_batches");
   config::throw_if_problems(problems);
   return r;
 }

@@ -36,6 +36,7 @@ struct TrainSettings {
   std::string progress = "auto";  // auto | bar | lines | none
   int64_t stop_after_steps = 0;   // pause (checkpoint, exit 0) after this many steps in one invocation
   std::string init_weights;       // a safetensors file the model starts from ("" = random initialisation)
+  int64_t blas_threads = 1;       // OpenBLAS's own threads (0: as many as `threads`)
 };
 
 struct EvalSettings {
@@ -78,7 +79,7 @@ struct SemiSupervisedSettings {
 
 struct DebugSettings {
   std::vector<int64_t> nan_loss_at_steps;  // make the loss NaN at these optimizer steps
-  bool reuse_first_batch = false;          // train on one batch every step: the cost of data loading, by difference
+  bool premade_batches = false;            // draw every batch before training: the cost of loading, by difference
 };
 
 struct Recipe {

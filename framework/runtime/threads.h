@@ -6,8 +6,8 @@
 
 namespace attnlab::runtime {
 
-// Sets torch's intra-op threads to `threads` (0: all cores) and OpenBLAS's to 1 when OpenBLAS is
-// the BLAS in use. Returns the thread count set.
-int configure_threads(int threads);
+// Sets torch's intra-op threads to `threads` (0: all cores) and OpenBLAS's to `blas_threads`
+// (0: the same as torch's) when OpenBLAS is the BLAS in use. Returns the thread count set.
+int configure_threads(int threads, int blas_threads = 1);
 
 }  // namespace attnlab::runtime

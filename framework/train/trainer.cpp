@@ -77,7 +77,7 @@ class TrainingRun {
   void setup();
   void setup_semi_supervised();
   void resume_if_any();
-  // The next training micro-batch (the same one every time with debug.reuse_first_batch).
+  // The next training micro-batch (drawn before the first step with debug.premade_batches).
   datasets::Batch next_batch();
   // This rank's optimizer state in a checkpoint (its shard under ZeRO-1); UserError when the
   // checkpoint's sharding does not match this run's.
@@ -140,12 +140,13 @@ class TrainingRun {
   std::vector<std::pair<std::string, double>> terms_;
   AttentionStatistics statistics_;  // the last step's attention statistics (e.g. MoH routing)
   std::unique_ptr<ThroughputMeter> throughput_;
-  std::optional<datasets::Batch> fixed_batch_;  // debug.reuse_first_batch: the batch every step trains on
+  std::vector<datasets::Batch> premade_;  // debug.premade_batches: this invocation's batches, drawn up front
+  int64_t premade_next_ = 0;
   EvalResult last_eval_;  // the latest evaluation (of step last_eval_step_)
 };
 
 void TrainingRun::setup() {
-  runtime::configure_threads(static_cast<int>(cfg_.threads));
+  runtime::configure_threads(static_cast<int>(cfg_.threads), static_cast<int>(cfg_.blas_threads));
   at::globalContext().setDeterministicAlgorithms(cfg_.deterministic, false);
   torch::manual_seed(static_cast<uint64_t>(r_.seed));
   device_ = pick_device(cfg_.device);
@@ -324,9 +325,12 @@ std::unique_ptr<TrainingRun::UnlabelledBatch> TrainingRun::unlabelled_forward() 
 }
 
 datasets::Batch TrainingRun::next_batch() {
-  if (!r_.debug.reuse_first_batch) return train_split_->batch(sampler_->next());
-  if (!fixed_batch_) fixed_batch_ = train_split_->batch(sampler_->next());
-  return *fixed_batch_;
+  if (!r_.debug.premade_batches) return train_split_->batch(sampler_->next());
+  if (premade_.empty()) {  // every micro-batch of this invocation, before its first step is timed
+    for (int64_t k = 0; k < (total_steps_ - step_) * cfg_.grad_accum; ++k)
+      premade_.push_back(train_split_->batch(sampler_->next()));
+  }
+  return premade_.at(static_cast<size_t>(premade_next_++));
 }
 
 void TrainingRun::step_once() {

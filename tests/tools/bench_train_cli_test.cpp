@@ -29,7 +29,7 @@ TEST(BenchTrainCli, TinyRunAgainstPython) {
     EXPECT_NEAR(row.at("check_loss_python").get<double>(), row.at("check_loss_cpp").get<double>(), 1e-4);
     EXPECT_GT(row.at("cpp_steps_per_s").get<double>(), 0.0);
     EXPECT_GT(row.at("python_steps_per_s").get<double>(), 0.0);
-    EXPECT_GT(row.at("fixed_batch_steps_per_s").get<double>(), 0.0);
+    EXPECT_GT(row.at("premade_steps_per_s").get<double>(), 0.0);
     EXPECT_GT(row.at("cpp_peak_mib").get<double>(), 0.0);
     EXPECT_GT(row.at("python_peak_mib").get<double>(), 0.0);
     EXPECT_TRUE(std::isfinite(row.at("ratio").get<double>()));

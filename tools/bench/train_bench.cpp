@@ -169,12 +169,12 @@ struct Measured {
 };
 
 Measured run_trainer(const TrainBenchConfig& c, const std::vector<std::string>& overrides, const std::string& dir,
-                     const std::string& run, bool fixed_batch) {
+                     const std::string& run, bool premade) {
   std::vector<std::string> args = {"train", c.recipe};
   args.insert(args.end(), overrides.begin(), overrides.end());
   args.push_back("run_dir=" + dir + "/" + run);
   args.push_back("train.init_weights=" + dir + "/init.safetensors");
-  if (fixed_batch) args.push_back("debug.reuse_first_batch=true");
+  if (premade) args.push_back("debug.premade_batches=true");
   const std::string log = dir + "/" + run + ".log";
   if (run_logged(args, log) != 0) throw UserError("bench train: " + c.name + ": the trainer failed:\n" + log_tail(log));
   const auto summary = read_json(dir + "/" + run + "/summary.json");
@@ -212,22 +212,22 @@ Measured run_python(const TrainBenchSettings& s, const std::string& dir, const s
 const std::vector<TrainBenchConfig>& train_bench_configs() {
   // Small: where per-step overhead shows; medium: where the matrix products dominate.
   static const std::vector<TrainBenchConfig> configs = {
-      {"quickstart", "recipes/quickstart.yaml", "digits, 16 patch tokens, d 64, 2 layers, mha, batch 32", {}},
+      {"quickstart", "recipes/quickstart.yaml", "digits, 16 patch tokens, d 64, 2 layers, mha, batch 32", 400, {}},
       {"listops_mha_small", "recipes/mega/listops_transformer.yaml", "ListOps (up to 200 tokens), d 64, 2 layers, mha",
-       {"model.layers=2"}},
+       60, {"model.layers=2"}},
       {"listops_moh_small", "recipes/mega/listops_transformer.yaml", "the same with moh (1 shared + top-2 of 3 routed)",
-       {"model.layers=2", "model.attention={name: moh, heads: 4, shared_heads: 1, routed_topk: 2}"}},
-      {"listops_mega_small", "recipes/mega/listops_transformer.yaml", "the same with mega attention",
+       60, {"model.layers=2", "model.attention={name: moh, heads: 4, shared_heads: 1, routed_topk: 2}"}},
+      {"listops_mega_small", "recipes/mega/listops_transformer.yaml", "the same with mega attention", 60,
        {"model.layers=2", "model.attention={name: mega, z_dim: 32, ema_dim: 16, attention_fn: softmax, max_positions: 256}"}},
-      {"listops_mha_medium", "recipes/mega/listops_transformer.yaml", "ListOps, d 256, 4 layers, mha (8 heads)",
+      {"listops_mha_medium", "recipes/mega/listops_transformer.yaml", "ListOps, d 256, 4 layers, mha (8 heads)", 20,
        {"model.d_model=256", "model.attention={name: mha, heads: 8}"}},
-      {"listops_moh_medium", "recipes/mega/listops_transformer.yaml", "the same with moh (2 shared + top-4 of 6)",
+      {"listops_moh_medium", "recipes/mega/listops_transformer.yaml", "the same with moh (2 shared + top-4 of 6)", 20,
        {"model.d_model=256", "model.attention={name: moh, heads: 8, shared_heads: 2, routed_topk: 4}"}},
-      {"listops_mega_medium", "recipes/mega/listops_transformer.yaml", "the same with mega attention",
+      {"listops_mega_medium", "recipes/mega/listops_transformer.yaml", "the same with mega attention", 20,
        {"model.d_model=256", "model.attention={name: mega, z_dim: 64, ema_dim: 16, attention_fn: softmax, max_positions: 256}"}},
-      {"bilstm_small", "recipes/attention_at/evidence_vanilla.yaml", "evidence text, BiLSTM 64 + additive attention",
+      {"bilstm_small", "recipes/attention_at/evidence_vanilla.yaml", "evidence text, BiLSTM 64 + additive attention", 150,
        {}},
-      {"bilstm_medium", "recipes/attention_at/evidence_vanilla.yaml", "evidence text, BiLSTM 256 + additive attention",
+      {"bilstm_medium", "recipes/attention_at/evidence_vanilla.yaml", "evidence text, BiLSTM 256 + additive attention", 40,
        {"model.embed_dim=256", "model.hidden=256", "model.attention_dim=256"}},
   };
   return configs;
@@ -288,16 +288,19 @@ TrainBenchResult run_train_bench(const TrainBenchSettings& s) {
   for (const auto& c : chosen) {
     const std::string dir = root + "/" + c.name;
     fs::create_directories(dir);
+    TrainBenchSettings run_settings = settings;
+    run_settings.steps = s.steps > 0 ? s.steps : c.steps;
     // Both sides see the same batches in the same order; one evaluation, at the end.
     std::vector<std::string> overrides = c.overrides;
     const std::vector<std::string> common = {
-        "train.steps=" + std::to_string(s.steps), "train.epochs=0", "train.shuffle=false",
+        "train.steps=" + std::to_string(run_settings.steps), "train.epochs=0", "train.shuffle=false",
         "train.threads=" + std::to_string(settings.threads), "train.progress=none",
-        "train.eval_every=" + std::to_string(s.steps), "eval.test_split=", "train.log_every=50",
+        "train.eval_every=" + std::to_string(run_settings.steps), "eval.test_split=", "train.log_every=50",
         "train.deterministic=false"};
     overrides.insert(overrides.end(), common.begin(), common.end());
+    overrides.insert(overrides.end(), s.overrides.begin(), s.overrides.end());
     std::fprintf(stderr, "bench train: %s (%s)\n", c.name.c_str(), c.description.c_str());
-    const Prepared p = prepare(c, overrides, settings, dir);
+    const Prepared p = prepare(c, overrides, run_settings, dir);
     TrainBenchRow row;
     row.config = c.name;
     row.parameters = p.parameters;
@@ -309,11 +312,11 @@ TrainBenchResult run_train_bench(const TrainBenchSettings& s) {
                         std::to_string(row.check_loss_python) + " differs from the trainer's " +
                         std::to_string(row.check_loss_cpp) + ": not the same model");
     }
-    std::vector<double> cpp_rate, cpp_examples, cpp_peak, fixed_rate, py_rate, py_examples, py_peak;
+    std::vector<double> cpp_rate, cpp_examples, cpp_peak, premade_rate, py_rate, py_examples, py_peak;
     for (int64_t k = 0; k < s.repeats; ++k) {  // alternating, so drifting machine load hits every side
       const Measured m = run_trainer(c, overrides, dir, "cpp_" + std::to_string(k), false);
       cpp_rate.push_back(m.steps_per_s), cpp_examples.push_back(m.examples_per_s), cpp_peak.push_back(m.peak_mib);
-      fixed_rate.push_back(run_trainer(c, overrides, dir, "fixed_" + std::to_string(k), true).steps_per_s);
+      premade_rate.push_back(run_trainer(c, overrides, dir, "premade_" + std::to_string(k), true).steps_per_s);
       if (!settings.python.empty()) {
         const Measured py = run_python(settings, dir, std::to_string(k), false, nullptr);
         py_rate.push_back(py.steps_per_s), py_examples.push_back(py.examples_per_s), py_peak.push_back(py.peak_mib);
@@ -328,8 +331,8 @@ TrainBenchResult run_train_bench(const TrainBenchSettings& s) {
       row.python_peak_mib = median_of(py_peak);
       row.ratio = row.cpp_steps_per_s / row.python_steps_per_s;
     }
-    row.fixed_batch_steps_per_s = median_of(fixed_rate);
-    row.data_loading_share = 1.0 - row.cpp_steps_per_s / row.fixed_batch_steps_per_s;
+    row.premade_steps_per_s = median_of(premade_rate);
+    row.data_loading_share = 1.0 - row.cpp_steps_per_s / row.premade_steps_per_s;
     row.train_gflops = p.flops_per_step * row.cpp_steps_per_s / 1e9;
     result.rows.push_back(row);
   }

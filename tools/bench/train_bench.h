@@ -8,8 +8,8 @@
 // model in Python PyTorch, same weights, data, batch, optimizer and threads). Steps per second come
 // from each side's own timer over the steps after the first 5 (the trainer's summary.json
 // "throughput": evaluations and checkpoints excluded); peak memory from each process's ru_maxrss.
-// The trainer also runs once with debug.reuse_first_batch (no data loading) to show what loading
-// costs. Before timing, both sides compute the loss of the first batch in eval mode: equal losses
+// The trainer also runs with debug.premade_batches (the same batches, all made before the first
+// step) to show what loading costs. Before timing, both sides compute the loss of the first batch in eval mode: equal losses
 // show they train the same function.
 #pragma once
 
@@ -21,17 +21,19 @@ namespace attnlab::tools {
 
 struct TrainBenchConfig {
   std::string name, recipe, description;
+  int64_t steps = 0;  // per run: enough for a few seconds of timed steps on 2 cores
   std::vector<std::string> overrides;
 };
 const std::vector<TrainBenchConfig>& train_bench_configs();
 
 struct TrainBenchSettings {
   std::vector<std::string> configs;  // names; empty: all
-  int64_t steps = 200;               // per run; the first 5 are not timed
+  int64_t steps = 0;                 // per run (0: each configuration's own); the first 5 are not timed
   int64_t repeats = 3;
   int64_t threads = 0;               // 0: all cores
   std::string python = "python3";    // "" : C++ only
   std::string root = ".";            // the repository: recipes/ and tools/bench/train_bench.py
+  std::vector<std::string> overrides;  // appended to every trainer run (e.g. train.blas_threads=2)
 };
 
 struct TrainBenchRow {
@@ -42,8 +44,8 @@ struct TrainBenchRow {
   double cpp_examples_per_s = 0, python_examples_per_s = 0;
   double ratio = 0;                                    // C++ / Python steps per second
   double cpp_peak_mib = 0, python_peak_mib = 0;        // medians of peak resident memory
-  double fixed_batch_steps_per_s = 0;                  // the trainer without data loading
-  double data_loading_share = 0;                       // 1 - real-data / fixed-batch steps per second
+  double premade_steps_per_s = 0;                      // the trainer with every batch made before the steps
+  double data_loading_share = 0;                       // 1 - real-data / premade-batch steps per second
   double train_gflops = 0;                             // achieved, when the model's FLOPs are known; else 0
 };
 

@@ -16,17 +16,20 @@ namespace attnlab::tools {
 namespace {
 
 const char* kHelp =
-    "usage: attnlab bench train [--configs NAME,...] [--steps 200] [--repeats 3] [--threads N]\n"
-    "                           [--python python3 | --no-python] [--root .] [--json FILE]\n"
+    "usage: attnlab bench train [--configs NAME,...] [--steps N] [--repeats 3] [--threads N]\n"
+    "                           [--python python3 | --no-python] [--root .] [--json FILE] [key=value ...]\n"
     "\n"
     "Trains each configuration with the trainer (`attnlab train`) and with the same model in Python\n"
     "PyTorch (tools/bench/train_bench.py: same initial weights, data, batches, optimizer, threads),\n"
     "alternating, --repeats times each, and prints medians: steps/s, examples/s, peak resident memory,\n"
-    "the ratio C++/Python, the trainer's steps/s without data loading (one batch reused) and the share\n"
-    "of step time that loading takes, and for the transformer configurations the achieved GFLOP/s as a\n"
-    "fraction of this machine's float32 matmul GFLOP/s (1024^3, same threads). The first 5 steps of\n"
-    "every run are not timed. Before timing, both sides must give the same loss on the first batch.\n"
-    "--root is the repository (recipes/, tools/bench/). Configurations:\n";
+    "the ratio C++/Python, the trainer's steps/s with every batch made before the first step\n"
+    "(debug.premade_batches) and the share of step time that loading takes, and for the transformer\n"
+    "configurations the achieved GFLOP/s and its fraction of this machine's float32 matmul GFLOP/s\n"
+    "(1024^3, same threads). The first 5 steps of every run are not timed; --steps (default: each\n"
+    "configuration's, below) sets the steps per run. Before timing, both sides must give the same\n"
+    "loss on the first batch.\n"
+    "--root is the repository (recipes/, tools/bench/); key=value overrides go to every trainer run\n"
+    "(e.g. train.blas_threads=2). Configurations:\n";
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -42,7 +45,8 @@ std::vector<std::string> split_list(const std::string& text) {
 int bench_train(const Args& args) {
   if (wants_help(args)) {
     std::fputs(kHelp, stdout);
-    for (const auto& c : train_bench_configs()) std::printf("  %-20s %s\n", c.name.c_str(), c.description.c_str());
+    for (const auto& c : train_bench_configs())
+      std::printf("  %-20s %4lld steps  %s\n", c.name.c_str(), (long long)c.steps, c.description.c_str());
     return 0;
   }
   TrainBenchSettings s;
@@ -51,6 +55,10 @@ int bench_train(const Args& args) {
     const std::string& key = args[i];
     if (key == "--no-python") {
       s.python.clear();
+      continue;
+    }
+    if (key.find('=') != std::string::npos && key.rfind("--", 0) != 0) {  // a trainer override
+      s.overrides.push_back(key);
       continue;
     }
     if (i + 1 >= args.size()) throw UserError(key + ": missing value (see attnlab bench train --help)");
@@ -66,8 +74,8 @@ int bench_train(const Args& args) {
   }
   const TrainBenchResult r = run_train_bench(s);
   std::printf("matmul (1024^3 float32, %lld threads): %.1f GFLOP/s\n", (long long)r.threads, r.matmul_gflops);
-  std::printf("%-20s %9s %10s %10s %7s %10s %8s %8s %10s %6s %8s %7s\n", "config", "params", "C++ st/s", "Py st/s",
-              "C++/Py", "C++ ex/s", "C++ MiB", "Py MiB", "fixed st/s", "load%", "GFLOP/s", "%peak");
+  std::printf("%-20s %9s %10s %10s %7s %10s %8s %8s %12s %6s %8s %7s\n", "config", "params", "C++ st/s", "Py st/s",
+              "C++/Py", "C++ ex/s", "C++ MiB", "Py MiB", "premade st/s", "load%", "GFLOP/s", "%peak");
   for (const auto& row : r.rows) {
     char py[32] = "-", ratio[32] = "-", pymib[32] = "-", gflops[32] = "-", peak[32] = "-";
     if (row.python_steps_per_s > 0) {
@@ -79,15 +87,15 @@ int bench_train(const Args& args) {
       std::snprintf(gflops, sizeof gflops, "%.1f", row.train_gflops);
       std::snprintf(peak, sizeof peak, "%.0f%%", 100 * row.train_gflops / r.matmul_gflops);
     }
-    std::printf("%-20s %9lld %10.2f %10s %7s %10.0f %8.0f %8s %10.2f %5.1f%% %8s %7s\n", row.config.c_str(),
+    std::printf("%-20s %9lld %10.2f %10s %7s %10.0f %8.0f %8s %12.2f %5.1f%% %8s %7s\n", row.config.c_str(),
                 (long long)row.parameters, row.cpp_steps_per_s, py, ratio, row.cpp_examples_per_s, row.cpp_peak_mib,
-                pymib, row.fixed_batch_steps_per_s, 100 * row.data_loading_share, gflops, peak);
+                pymib, row.premade_steps_per_s, 100 * row.data_loading_share, gflops, peak);
   }
   if (!json_path.empty()) {
     nlohmann::json j = {{"machine", {{"cores", std::thread::hardware_concurrency()}, {"torch_version", TORCH_VERSION},
                                      {"threads", r.threads}, {"matmul_gflops", r.matmul_gflops}}},
                         {"commit", run::build_git_commit()},
-                        {"settings", {{"steps", s.steps}, {"repeats", s.repeats}, {"python", s.python}}},
+                        {"settings", {{"steps", s.steps}, {"repeats", s.repeats}, {"python", s.python}, {"overrides", s.overrides}}},
                         {"rows", nlohmann::json::array()}};
     for (const auto& row : r.rows)
       j["rows"].push_back({{"config", row.config}, {"parameters", row.parameters},
@@ -95,7 +103,7 @@ int bench_train(const Args& args) {
                            {"cpp_steps_per_s", row.cpp_steps_per_s}, {"python_steps_per_s", row.python_steps_per_s},
                            {"ratio", row.ratio}, {"cpp_examples_per_s", row.cpp_examples_per_s},
                            {"python_examples_per_s", row.python_examples_per_s}, {"cpp_peak_mib", row.cpp_peak_mib},
-                           {"python_peak_mib", row.python_peak_mib}, {"fixed_batch_steps_per_s", row.fixed_batch_steps_per_s},
+                           {"python_peak_mib", row.python_peak_mib}, {"premade_steps_per_s", row.premade_steps_per_s},
                            {"data_loading_share", row.data_loading_share}, {"train_gflops", row.train_gflops}});
     std::ofstream out(json_path);
     if (!(out << j.dump(2) << "\n")) throw UserError("--json " + json_path + ": cannot write");
