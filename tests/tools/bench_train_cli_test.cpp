@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "tools/cli_support.h"
@@ -36,6 +37,17 @@ TEST(BenchTrainCli, TinyRunAgainstPython) {
   }
   EXPECT_GT(j.at("rows")[0].at("train_gflops").get<double>(), 0.0);   // the encoder: FLOPs known
   EXPECT_EQ(j.at("rows")[1].at("train_gflops").get<double>(), 0.0);   // the BiLSTM: not counted
+}
+
+TEST(BenchTrainCli, MemoryGrowthScriptSamplesALongRun) {
+  const std::string out = make_temp_dir("memory") + "/out.txt";
+  const std::string command = "cd " + source_path("") + " && ATTNLAB=" + ATTNLAB_BINARY +
+                              " bash tools/bench/memory_growth.sh 400 tests/tools/data/tiny.yaml train.threads=1 > " +
+                              out + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(out);
+  const std::string text = read_text(out);
+  EXPECT_NE(text.find("RSS at step"), std::string::npos) << text;
+  EXPECT_NE(text.find("growth from 10% to the end"), std::string::npos) << text;
 }
 
 TEST(BenchTrainCli, UnknownConfigurationIsOneLine) {

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -41,6 +43,17 @@ std::string log_tail(const std::string& log, size_t bytes) {
   text << in.rdbuf();
   std::string tail = text.str();
   return tail.size() > bytes ? tail.substr(tail.size() - bytes) : tail;
+}
+
+ScratchDir::ScratchDir(const std::string& prefix) {
+  std::string pattern = "/tmp/" + prefix + "-XXXXXX";
+  if (!::mkdtemp(pattern.data())) throw UserError("bench: cannot create a temporary directory in /tmp");
+  path_ = pattern;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace attnlab::tools

@@ -13,4 +13,17 @@ int run_logged(const std::vector<std::string>& args, const std::string& log, con
 // The last `bytes` bytes of a log, for error messages.
 std::string log_tail(const std::string& log, size_t bytes = 600);
 
+// A new directory under /tmp (name "<prefix>-XXXXXX"), removed with its contents when this goes.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace attnlab::tools

@@ -1,7 +1,5 @@
 #include "tools/bench/distributed_bench.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -32,16 +30,8 @@ DistributedBenchResult run_distributed_bench(const DistributedBenchSettings& s) 
   if (!fs::exists(s.recipe)) {
     throw UserError("--recipe: " + s.recipe + " not found (run from the repository root, or pass --recipe)");
   }
-  char pattern[] = "/tmp/attnlab-bench-XXXXXX";
-  if (!::mkdtemp(pattern)) throw UserError("bench distributed: cannot create a temporary directory");
-  const std::string dir = pattern;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{dir};
+  const ScratchDir scratch("attnlab-bench");
+  const std::string& dir = scratch.path();
   char bucket[32];
   std::snprintf(bucket, sizeof bucket, "%g", s.bucket_mb);
   const std::vector<std::string> common = {

@@ -1,7 +1,5 @@
 #include "tools/bench/train_bench.h"
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -274,16 +272,8 @@ TrainBenchResult run_train_bench(const TrainBenchSettings& s) {
   settings.threads = result.threads;
   result.matmul_gflops = matmul_gflops(1024, result.threads);
 
-  char pattern[] = "/tmp/attnlab-bench-train-XXXXXX";
-  if (!::mkdtemp(pattern)) throw UserError("bench train: cannot create a temporary directory");
-  const std::string root = pattern;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{root};
+  const ScratchDir scratch("attnlab-bench-train");
+  const std::string& root = scratch.path();
 
   for (const auto& c : chosen) {
     const std::string dir = root + "/" + c.name;
