@@ -42,7 +42,7 @@ TEST(BenchTrainCli, TinyRunAgainstPython) {
 TEST(BenchTrainCli, MemoryGrowthScriptSamplesALongRun) {
   const std::string out = make_temp_dir("memory") + "/out.txt";
   const std::string command = "cd " + source_path("") + " && ATTNLAB=" + ATTNLAB_BINARY +
-                              " bash tools/bench/memory_growth.sh 400 tests/tools/data/tiny.yaml train.threads=1 > " +
+                              " SAMPLE_SECONDS=0.05 bash tools/bench/memory_growth.sh 400 tests/tools/data/tiny.yaml train.threads=1 > " +
                               out + " 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << read_text(out);
   const std::string text = read_text(out);
