@@ -8,6 +8,7 @@
 
 #include "framework/errors.h"
 #include "framework/io/files.h"
+#include "framework/io/json_file.h"
 #include "framework/report/abstention_plots.h"
 #include "framework/report/svg_chart.h"
 
@@ -15,12 +16,7 @@ namespace attnlab::report {
 namespace {
 
 nlohmann::json optional_json(const std::string& path) {
-  if (!std::filesystem::exists(path)) return nullptr;
-  try {
-    return nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError(path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
+  return std::filesystem::exists(path) ? io::read_json_file(path) : nlohmann::json(nullptr);
 }
 
 std::string value_text(const nlohmann::json& v) {

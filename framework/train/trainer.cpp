@@ -14,7 +14,6 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <optional>
 
 #include "framework/checkpoint/checkpoint_store.h"
 #include "framework/checkpoint/weights_file.h"

@@ -15,6 +15,7 @@
 #include "framework/checkpoint/weights_file.h"
 #include "framework/errors.h"
 #include "framework/io/files.h"
+#include "framework/io/json_file.h"
 #include "framework/io/npy.h"
 #include "framework/run/experiment.h"
 #include "framework/run/recipe.h"
@@ -56,14 +57,6 @@ nlohmann::json value_json(const config::Value& v) {
     return out;
   }
   return nullptr;
-}
-
-nlohmann::json read_json(const std::string& path) {
-  try {
-    return nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError(path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
 }
 
 // The last line of a log that is a JSON object (the Python script prints one).
@@ -175,8 +168,8 @@ Measured run_trainer(const TrainBenchConfig& c, const std::vector<std::string>& 
   if (premade) args.push_back("debug.premade_batches=true");
   const std::string log = dir + "/" + run + ".log";
   if (run_logged(args, log) != 0) throw UserError("bench train: " + c.name + ": the trainer failed:\n" + log_tail(log));
-  const auto summary = read_json(dir + "/" + run + "/summary.json");
-  const auto info = read_json(dir + "/" + run + "/run_info.json");
+  const auto summary = io::read_json_file(dir + "/" + run + "/summary.json");
+  const auto info = io::read_json_file(dir + "/" + run + "/run_info.json");
   if (!summary.contains("throughput")) throw UserError("bench train: " + c.name + ": no throughput in summary.json");
   Measured m;
   m.steps_per_s = summary["throughput"]["steps_per_s"].get<double>();

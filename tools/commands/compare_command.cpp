@@ -14,6 +14,7 @@
 
 #include "framework/errors.h"
 #include "framework/io/files.h"
+#include "framework/io/json_file.h"
 #include "framework/report/svg_chart.h"
 
 namespace attnlab::tools {
@@ -37,12 +38,7 @@ Row read_row(const std::string& run_dir) {
   const std::string path = run_dir + "/summary.json";
   if (!std::filesystem::exists(run_dir + "/recipe.yaml")) throw UserError(run_dir + ": not a run directory (no recipe.yaml)");
   if (!std::filesystem::exists(path)) return row;
-  nlohmann::json s;
-  try {
-    s = nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw UserError(path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
+  const nlohmann::json s = io::read_json_file(path);
   row.name = s.value("name", run_dir);
   row.status = s.value("status", "?");
   for (const char* key : {"steps", "wall_time_s"})
