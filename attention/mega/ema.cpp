@@ -2,6 +2,8 @@
 // oracle; see ema.h for the equations, shapes and parameter names.
 #include "attention/mega/ema.h"
 
+#include "attention/kernels/cuda_kernels.h"
+
 #include <cmath>
 #include <vector>
 
@@ -63,26 +65,41 @@ torch::Tensor MultiHeadEmaImpl::kernel(int64_t length) const {
   return torch::einsum("dnl,dn->dl", {terms, gamma_ * scale_});             // (kD,Lk)
 }
 
-torch::Tensor MultiHeadEmaImpl::prepare_input(const torch::Tensor& x,
-                                              const torch::Tensor& key_padding_mask) const {
+torch::Tensor MultiHeadEmaImpl::masked_input(const torch::Tensor& x,
+                                             const torch::Tensor& key_padding_mask) const {
   TORCH_CHECK(x.defined() && x.dim() == 3 && x.size(2) == options_.d_model,
               "mega ema: input must be (B, T, ", options_.d_model, "), got ",
               x.defined() ? x.sizes() : torch::IntArrayRef{});
   TORCH_CHECK(x.size(1) >= 1, "mega ema: the sequence must have at least one step");
-  auto xin = x.to(compute_dtype(x));
-  if (key_padding_mask.defined()) {
-    TORCH_CHECK(key_padding_mask.scalar_type() == torch::kBool && key_padding_mask.dim() == 2 &&
-                    key_padding_mask.size(0) == x.size(0) && key_padding_mask.size(1) == x.size(1),
-                "mega ema: key_padding_mask must be (B, T) bool, got ", key_padding_mask.sizes());
-    // Zeroed (not just masked) so padded values cannot reach valid positions through the kernel.
-    xin = xin.masked_fill(key_padding_mask.to(x.device()).unsqueeze(-1), 0.0);
-  }
-  return xin.transpose(1, 2);  // (B,T,D) -> (B,D,T)
+  if (!key_padding_mask.defined()) return x;
+  TORCH_CHECK(key_padding_mask.scalar_type() == torch::kBool && key_padding_mask.dim() == 2 &&
+                  key_padding_mask.size(0) == x.size(0) && key_padding_mask.size(1) == x.size(1),
+              "mega ema: key_padding_mask must be (B, T) bool, got ", key_padding_mask.sizes());
+  // Zeroed (not just masked) so padded values cannot reach valid positions through the kernel.
+  return x.masked_fill(key_padding_mask.to(x.device()).unsqueeze(-1), 0.0);
+}
+
+torch::Tensor MultiHeadEmaImpl::prepare_input(const torch::Tensor& x,
+                                              const torch::Tensor& key_padding_mask) const {
+  return masked_input(x, key_padding_mask).to(compute_dtype(x)).transpose(1, 2);  // (B,D,T)
+}
+
+MultiHeadEmaImpl::ScanCoefficients MultiHeadEmaImpl::scan_coefficients(bool two_way) const {
+  const auto [p, q] = coefficients();  // (kD,h,1)
+  const int64_t rows = two_way ? p.size(0) : options_.d_model;
+  return {(p * beta_).squeeze(-1).narrow(0, 0, rows), (gamma_ * scale_).narrow(0, 0, rows),
+          q.squeeze(-1).narrow(0, 0, rows)};
 }
 
 torch::Tensor MultiHeadEmaImpl::moving_average(const torch::Tensor& x,
                                                const torch::Tensor& key_padding_mask,
                                                bool causal) const {
+  const bool truncated = options_.truncation > 0 && options_.truncation < x.size(1);
+  if (kernels::ema_scan_applies(x, options_.ema_dim, truncated)) {
+    // The CUDA chunked scan (attention/kernels/): the recurrence itself, no FFT.
+    const auto c = scan_coefficients(options_.bidirectional && !causal);
+    return kernels::ema_scan(masked_input(x, key_padding_mask), c.w, c.e, c.q);
+  }
   const auto xin = prepare_input(x, key_padding_mask);  // (B,D,T)
   const int64_t t = xin.size(2), d = options_.d_model;
   const auto k = kernel(t).to(xin.scalar_type());  // (kD,Lk)
@@ -113,6 +130,14 @@ EmaStreamOutput MultiHeadEmaImpl::moving_average_stream(const torch::Tensor& x,
                                                         const EmaState& state) const {
   TORCH_CHECK(options_.truncation == 0,
               "mega ema: streaming needs truncation = 0 (a truncated EMA carries no finite state)");
+  if (!torch::GradMode::is_enabled() &&
+      kernels::ema_scan_applies(x, options_.ema_dim, /*truncated=*/false)) {
+    check_stream_state(state, x.size(0));
+    const auto c = scan_coefficients(/*two_way=*/false);
+    auto [y, last] =
+        kernels::ema_scan_stream(masked_input(x, key_padding_mask), c.w, c.e, c.q, state.hidden);
+    return {y, EmaState{last}};  // float32, as the FFT path's state
+  }
   const auto xin = prepare_input(x, key_padding_mask);  // (B,D,T)
   const int64_t b = xin.size(0), d = options_.d_model, t = xin.size(2), h = options_.ema_dim;
   const auto dtype = xin.scalar_type();
@@ -134,10 +159,7 @@ EmaStreamOutput MultiHeadEmaImpl::moving_average_stream(const torch::Tensor& x,
       torch::exp(torch::arange(t - 1, -1, -1, xin.options()).view({1, 1, t}) * log_q);  // (D,h,T)
   auto hidden = torch::einsum("bdt,dnt->bdn", {xin, p * beta * back_powers});           // (B,D,h)
   if (state.hidden.defined()) {
-    TORCH_CHECK(state.hidden.dim() == 3 && state.hidden.size(0) == b && state.hidden.size(1) == d &&
-                    state.hidden.size(2) == h,
-                "mega ema: state must be (B, D, h) = (", b, ", ", d, ", ", h, "), got ",
-                state.hidden.sizes());
+    check_stream_state(state, b);
     const auto h_prev = state.hidden.to(dtype);
     // The carried state decays into step t of this chunk as q^{t+1} h_prev.
     const auto powers =
@@ -146,6 +168,15 @@ EmaStreamOutput MultiHeadEmaImpl::moving_average_stream(const torch::Tensor& x,
     hidden = hidden + torch::exp(static_cast<double>(t) * log_q).squeeze(-1) * h_prev;
   }
   return {y.transpose(1, 2).to(x.scalar_type()), EmaState{hidden}};
+}
+
+void MultiHeadEmaImpl::check_stream_state(const EmaState& state, int64_t batch) const {
+  if (!state.hidden.defined()) return;
+  const int64_t d = options_.d_model, h = options_.ema_dim;
+  TORCH_CHECK(state.hidden.dim() == 3 && state.hidden.size(0) == batch &&
+                  state.hidden.size(1) == d && state.hidden.size(2) == h,
+              "mega ema: state must be (B, D, h) = (", batch, ", ", d, ", ", h, "), got ",
+              state.hidden.sizes());
 }
 
 EmaStreamOutput MultiHeadEmaImpl::forward_stream(const torch::Tensor& x,

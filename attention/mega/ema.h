@@ -9,6 +9,9 @@
 // It is computed by FFT at length 2L (no circular wrap). Bidirectional: rows [0, D) of the
 // parameters give the forward kernel K1, rows [D, 2D) the backward kernel K2, and
 //   y_t = sum_{j<=t} K1[t-j] x_j + sum_{j>=t} K2[j-t] x_j     (x_t counted by both directions).
+// On a CUDA device (float32 or bfloat16, untruncated, ema_dim a power of two up to 32) the
+// convolution runs as the chunked scan of attention/kernels/ instead, with the FFT path kept as
+// the CPU path and the oracle.
 // Truncation: the kernel keeps its first min(truncation, L) taps (an FIR, no longer a recurrence).
 // Inputs at padded positions are zeroed before the convolution (fairseq), so padding never flows
 // into valid positions through the EMA. The module output is SiLU(y + omega * x).
@@ -74,8 +77,17 @@ class MultiHeadEmaImpl : public torch::nn::Module {
   torch::Tensor omega() const { return omega_; }
 
  private:
-  // x with padded positions zeroed, checked, as (B, D, T) in the compute dtype.
+  // x (B, T, D) checked, with padded positions zeroed, in its own dtype.
+  torch::Tensor masked_input(const torch::Tensor& x, const torch::Tensor& key_padding_mask) const;
+  // The same as (B, D, T) in the compute dtype of the FFT path.
   torch::Tensor prepare_input(const torch::Tensor& x, const torch::Tensor& key_padding_mask) const;
+  // The scan kernel's per-row weights (attention/kernels/cuda/ema_scan.h): w = p beta,
+  // e = gamma / sqrt(h), q, each (R, h) with R = 2D when two_way, else the forward rows (D).
+  struct ScanCoefficients {
+    torch::Tensor w, e, q;
+  };
+  ScanCoefficients scan_coefficients(bool two_way) const;
+  void check_stream_state(const EmaState& state, int64_t batch) const;
 
   EmaOptions options_;
   double scale_;  // 1 / sqrt(h)

@@ -1,0 +1,50 @@
+// The device dispatch of the custom CUDA kernels (DESIGN.md §7): what a module calls to use a
+// kernel, in every build. A build against a CUDA LibTorch compiles cuda/*.cu and the glue in
+// cuda/*.cpp (tensors to raw pointers, autograd); any other build compiles
+// cuda_kernels_unavailable.cpp, where nothing applies. Modules keep their ATen path as the CPU
+// path and the oracle, and take a kernel only when `..._applies` says so.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace attnlab::attention::kernels {
+
+// Whether this binary carries the CUDA kernels (a CUDA LibTorch was found at build time).
+bool cuda_kernels_built();
+
+// Whether modules may take the kernels (default on). Off, every module takes its ATen path on
+// every device: the "without kernels" side of comparisons and benchmarks (recipe key
+// train.cuda_kernels). Process-wide, like the choice of BLAS.
+void set_cuda_kernels_enabled(bool on);
+bool cuda_kernels_enabled();
+
+// Turns the kernels off for a scope (tests and benchmarks compare against the ATen path).
+class CudaKernelsDisabled {
+ public:
+  CudaKernelsDisabled() : previous_(cuda_kernels_enabled()) { set_cuda_kernels_enabled(false); }
+  ~CudaKernelsDisabled() { set_cuda_kernels_enabled(previous_); }
+  CudaKernelsDisabled(const CudaKernelsDisabled&) = delete;
+  CudaKernelsDisabled& operator=(const CudaKernelsDisabled&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// --- Mega EMA (cuda/ema_scan.h) ---
+// The scan applies to x on a CUDA device, float32 or bfloat16, with ema_dim in {1,2,4,8,16,32}
+// and an untruncated kernel (the scan is the recurrence; a truncated EMA is an FIR).
+bool ema_scan_applies(const torch::Tensor& x, int64_t ema_dim, bool truncated);
+// y = the EMA of x (B, T, D) (padded positions already zeroed), in x's dtype. w, e, q (R, h)
+// float32 with R = D (forward direction only) or 2D (rows [D, 2D) run in reverse and are added).
+// Differentiable in x, w, e and q.
+torch::Tensor ema_scan(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& e,
+                       const torch::Tensor& q);
+// Causal streaming from h0 (B, D, h) (undefined = zeros): y and the last state. Not
+// differentiable: callers that need gradients take the ATen path.
+std::pair<torch::Tensor, torch::Tensor> ema_scan_stream(const torch::Tensor& x,
+                                                        const torch::Tensor& w,
+                                                        const torch::Tensor& e,
+                                                        const torch::Tensor& q,
+                                                        const torch::Tensor& h0);
+
+}  // namespace attnlab::attention::kernels
