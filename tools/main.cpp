@@ -38,7 +38,7 @@ const char* kUsage =
     "                                   write the trained weights as safetensors\n"
     "  generate RUN_DIR --prompt TEXT [options]\n"
     "                                   continue a text with a trained language model\n"
-    "  bench attention|distributed|train [options]\n"
+    "  bench attention|distributed|train|kernels [options]\n"
     "                                   time attention modules, data-parallel scaling, the trainer vs Python\n"
     "  report RUN_DIR [options]         an HTML page of the run: curves, attention, abstention\n"
     "  compare RUN_DIR... [--html FILE] final metrics of several runs side by side\n"

@@ -196,6 +196,7 @@ void write_json(const std::string& path, const BenchOptions& o, const std::vecto
 int bench_command(const Args& args) {
   if (!args.empty() && args[0] == "distributed") return bench_distributed(Args(args.begin() + 1, args.end()));
   if (!args.empty() && args[0] == "train") return bench_train(Args(args.begin() + 1, args.end()));
+  if (!args.empty() && args[0] == "kernels") return bench_kernels(Args(args.begin() + 1, args.end()));
   if (wants_help(args) || args.empty()) {
     std::fputs(kHelp, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;

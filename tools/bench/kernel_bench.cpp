@@ -1,0 +1,156 @@
+// The kernel benchmark; see kernel_bench.h.
+#include "tools/bench/kernel_bench.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+
+#include "attention/kernels/cuda_kernels.h"
+#include "attention/mega/ema.h"
+#include "framework/errors.h"
+#include "tools/bench/median.h"
+
+namespace attnlab::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+// Median milliseconds of `repeats` calls of f after `warmup` untimed ones.
+double time_ms(const std::function<void()>& f, const KernelBenchSettings& s,
+               const torch::Device& device) {
+  for (int64_t i = 0; i < s.warmup; ++i) f();
+  std::vector<double> ms;
+  for (int64_t i = 0; i < s.repeats; ++i) {
+    synchronize(device);
+    const auto start = Clock::now();
+    f();
+    synchronize(device);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  return median_of(ms);
+}
+
+// (read + write) GB/s of copying 512 MiB on a GPU (64 MiB on a CPU, where it only checks the
+// table).
+double copy_bandwidth_gbps(const torch::Device& device, const KernelBenchSettings& s) {
+  const int64_t floats = device.is_cuda() ? 128ll << 20 : 16ll << 20;
+  const auto src = torch::ones({floats}, torch::TensorOptions().device(device));
+  auto dst = torch::empty_like(src);
+  const double ms = time_ms([&] { dst.copy_(src); }, s, device);
+  return 2.0 * 4.0 * static_cast<double>(floats) / (ms * 1e6);
+}
+
+torch::ScalarType dtype_named(const std::string& name) {
+  if (name == "float32") return torch::kFloat;
+  if (name == "bfloat16") return torch::kBFloat16;
+  throw UserError("--dtypes: unknown dtype '" + name + "' (float32, bfloat16)");
+}
+
+// One case at one (dtype, T): what to time, and the bytes a memory-bound kernel must move.
+struct Case {
+  std::function<torch::Tensor()> run;  // returns the output compared between kernel and ATen
+  double essential_bytes = 0.0;
+};
+
+using CaseMaker = std::function<Case(const KernelBenchSettings&, const torch::Device&,
+                                     torch::ScalarType, int64_t)>;
+
+Case ema_case(const KernelBenchSettings& s, const torch::Device& device, torch::ScalarType dtype,
+              int64_t t, bool backward) {
+  torch::manual_seed(0);
+  attention::MultiHeadEma ema(attention::EmaOptions{s.d_model, 16, /*bidirectional=*/true, 0});
+  ema->to(device);
+  const auto x = torch::randn({s.batch, t, s.d_model}, torch::TensorOptions().device(device))
+                     .to(dtype)
+                     .requires_grad_(backward);
+  const double elements = static_cast<double>(s.batch * t * s.d_model);
+  const double bytes = elements * static_cast<double>(torch::elementSize(dtype));
+  Case c;
+  // Forward reads x and writes y; backward also reads dy (and x) and writes dx.
+  c.essential_bytes = backward ? 5.0 * bytes : 2.0 * bytes;
+  c.run = [ema, x, backward]() mutable {
+    if (!backward) {
+      torch::NoGradGuard no_grad;
+      return ema->moving_average(x, {}, /*causal=*/false);
+    }
+    x.mutable_grad() = torch::Tensor();  // each call's dx alone, not a running sum
+    ema->zero_grad();
+    auto y = ema->moving_average(x, {}, /*causal=*/false);
+    y.sum().backward();
+    return x.grad().clone();
+  };
+  return c;
+}
+
+const std::map<std::string, CaseMaker>& case_makers() {
+  static const std::map<std::string, CaseMaker> makers = {
+      {"ema_fwd", [](auto& s, auto& d, auto t, auto l) { return ema_case(s, d, t, l, false); }},
+      {"ema_fwd_bwd", [](auto& s, auto& d, auto t, auto l) { return ema_case(s, d, t, l, true); }},
+  };
+  return makers;
+}
+
+KernelBenchRow measure(const std::string& name, const KernelBenchSettings& s,
+                       const torch::Device& device, const std::string& dtype_name, int64_t t,
+                       double copy_gbps) {
+  KernelBenchRow row;
+  row.name = name;
+  row.dtype = dtype_name;
+  row.length = t;
+  try {
+    const Case c = case_makers().at(name)(s, device, dtype_named(dtype_name), t);
+    torch::Tensor aten_out, kernel_out;
+    {
+      const attention::kernels::CudaKernelsDisabled off;
+      aten_out = c.run();
+      row.aten_ms = time_ms(c.run, s, device);
+    }
+    if (device.is_cuda()) {
+      kernel_out = c.run();
+      row.kernel_ms = time_ms(c.run, s, device);
+      row.speedup = row.aten_ms / row.kernel_ms;
+      row.kernel_gbps = c.essential_bytes / (row.kernel_ms * 1e6);
+      row.fraction_of_copy = row.kernel_gbps / copy_gbps;
+      row.max_abs_diff =
+          (kernel_out.to(torch::kFloat) - aten_out.to(torch::kFloat)).abs().max().item<double>();
+    }
+    row.ok = true;
+  } catch (const std::exception& e) {
+    row.error = e.what();
+    const size_t newline = row.error.find('\n');
+    if (newline != std::string::npos) row.error.resize(newline);
+  }
+  return row;
+}
+
+}  // namespace
+
+const std::vector<std::string>& kernel_bench_cases() {
+  static const std::vector<std::string> names = {"ema_fwd", "ema_fwd_bwd"};
+  return names;
+}
+
+KernelBenchResult run_kernel_bench(const KernelBenchSettings& s) {
+  const torch::Device device(s.device);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw UserError("bench kernels: no CUDA device here (use --device cpu to time the ATen paths)");
+  if (device.is_cuda() && !attention::kernels::cuda_kernels_built())
+    throw UserError("bench kernels: this attnlab was built without CUDA kernels (CPU LibTorch)");
+  for (const auto& name : s.cases)
+    if (!case_makers().count(name)) throw UserError("--cases: unknown case '" + name + "'");
+  for (const auto& name : s.dtypes) dtype_named(name);  // one clear error before any timing
+  KernelBenchResult result;
+  result.device_name = device.is_cuda() ? "cuda:" + std::to_string(device.index()) : "cpu";
+  result.copy_gbps = copy_bandwidth_gbps(device, s);
+  for (const auto& name : s.cases.empty() ? kernel_bench_cases() : s.cases)
+    for (const auto& dtype : s.dtypes)
+      for (int64_t t : s.lengths)
+        result.rows.push_back(measure(name, s, device, dtype, t, result.copy_gbps));
+  return result;
+}
+
+}  // namespace attnlab::tools
