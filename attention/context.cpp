@@ -17,11 +17,12 @@ std::string shape_string(const torch::Tensor& t) {
 
 // True when `r` broadcasts to `target` without changing target's shape (numpy rules,
 // right-aligned).
-bool broadcasts_to(const torch::Tensor& r, const torch::Tensor& target) {
-  if (r.dim() > target.dim()) return false;
+bool broadcasts_to(const torch::Tensor& r, torch::IntArrayRef target) {
+  const int64_t dims = static_cast<int64_t>(target.size());
+  if (r.dim() > dims) return false;
   for (int64_t i = 1; i <= r.dim(); ++i) {
     const int64_t rs = r.size(-i);
-    if (rs != 1 && rs != target.size(-i)) return false;
+    if (rs != 1 && rs != target[dims - i]) return false;
   }
   return true;
 }
@@ -52,10 +53,20 @@ torch::Tensor ForwardContext::perturbed(const std::string& site, const torch::Te
   const auto found = perturbations_.find(site);
   if (found == perturbations_.end()) return t;
   const torch::Tensor& r = found->second;
-  TORCH_CHECK(broadcasts_to(r, t), "perturbation for site '", site, "' has shape ", shape_string(r),
+  TORCH_CHECK(broadcasts_to(r, t.sizes()), "perturbation for site '", site, "' has shape ", shape_string(r),
               ", which does not broadcast to the ", what, "' shape ", shape_string(t));
   // Keep r's graph (VAT differentiates through it); only match device and dtype.
   return t + r.to(t.device(), t.scalar_type());
+}
+
+torch::Tensor ForwardContext::perturbation(const std::string& site,
+                                           torch::IntArrayRef scores_shape) const {
+  const auto found = perturbations_.find(site);
+  if (found == perturbations_.end()) return {};
+  const torch::Tensor& r = found->second;
+  TORCH_CHECK(broadcasts_to(r, scores_shape), "perturbation for site '", site, "' has shape ",
+              shape_string(r), ", which does not broadcast to the scores' shape ", scores_shape);
+  return r;
 }
 
 void ForwardContext::visit(const std::string& site) {

@@ -44,6 +44,14 @@ class ForwardContext {
     return record_scores_ || record_weights_ || detach_attention_ || perturbations_.count(site) > 0;
   }
 
+  // Whether anything records or detaches `site`'s scores or weights: observes() without the
+  // perturbation. A fused kernel that adds the perturbation itself (attention/kernels/) may run
+  // when this is false; it calls visit() instead of the tap.
+  bool records() const { return record_scores_ || record_weights_ || detach_attention_; }
+  // The perturbation registered for `site`, or undefined; checked to broadcast to a scores
+  // tensor of shape `scores_shape` (B, H, Tq, Tk), with its autograd graph kept.
+  torch::Tensor perturbation(const std::string& site, torch::IntArrayRef scores_shape) const;
+
   // Called by models on their (B, T, E) embeddings (before dropout). Records them when asked and
   // returns them plus the perturbation registered for `site`, if any.
   torch::Tensor on_embeddings(const std::string& site, const torch::Tensor& embeddings,

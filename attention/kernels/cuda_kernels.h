@@ -47,4 +47,23 @@ std::pair<torch::Tensor, torch::Tensor> ema_scan_stream(const torch::Tensor& x,
                                                         const torch::Tensor& q,
                                                         const torch::Tensor& h0);
 
+// --- Fused tap attention (cuda/tap_attention.h) ---
+// Applies to q on a CUDA device, float32 or bfloat16, head_dim <= 128.
+bool tap_attention_applies(const torch::Tensor& q);
+struct TapAttentionOutput {
+  torch::Tensor out;      // (B, H, n, d) in q's dtype
+  torch::Tensor entropy;  // (B, H, n) float32: each row's attention entropy (0 for dead rows)
+};
+// softmax(scale q k^T + perturbation, masked) v with the row entropies, never storing the scores.
+// q (B, H, Tq, d), k, v (B, H, Tk, d); perturbation broadcastable to (B, H, Tq, Tk) or undefined;
+// key_padding_mask (B, Tk) bool (true = padding) or undefined. Head-sparse (MoH): rows (B, H, n)
+// int64 lists each (b, h)'s query positions, the first row_count (B, H) of them real; then the
+// outputs are per slot and a perturbation is not allowed. Differentiable in q, k, v and the
+// perturbation, through the output and the entropy.
+TapAttentionOutput tap_attention(const torch::Tensor& q, const torch::Tensor& k,
+                                 const torch::Tensor& v, const torch::Tensor& perturbation,
+                                 const torch::Tensor& key_padding_mask, bool causal, double scale,
+                                 const torch::Tensor& rows = {},
+                                 const torch::Tensor& row_count = {});
+
 }  // namespace attnlab::attention::kernels

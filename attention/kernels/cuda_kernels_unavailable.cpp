@@ -24,4 +24,11 @@ std::pair<torch::Tensor, torch::Tensor> ema_scan_stream(const torch::Tensor&, co
   not_built("ema_scan_stream");
 }
 
+bool tap_attention_applies(const torch::Tensor&) { return false; }
+TapAttentionOutput tap_attention(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
+                                 const torch::Tensor&, const torch::Tensor&, bool, double,
+                                 const torch::Tensor&, const torch::Tensor&) {
+  not_built("tap_attention");
+}
+
 }  // namespace attnlab::attention::kernels

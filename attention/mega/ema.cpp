@@ -2,10 +2,10 @@
 // oracle; see ema.h for the equations, shapes and parameter names.
 #include "attention/mega/ema.h"
 
-#include "attention/kernels/cuda_kernels.h"
-
 #include <cmath>
 #include <vector>
+
+#include "attention/kernels/cuda_kernels.h"
 
 namespace attnlab::attention {
 namespace {

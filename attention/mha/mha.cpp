@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "attention/kernels/cuda_kernels.h"
+
 namespace attnlab::attention {
 
 MultiHeadAttention::MultiHeadAttention(const MhaOptions& options) : options_(options) {
@@ -65,6 +67,12 @@ torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& m
   return torch::softmax(filled, -1).masked_fill(dead, 0.0);
 }
 
+bool fused_attention_applies(const torch::Tensor& q, double dropout, bool training,
+                             const ForwardContext& ctx) {
+  // The kernel has no dropout on the weights and does not hand scores or weights to the tap.
+  return kernels::tap_attention_applies(q) && !(training && dropout > 0.0) && !ctx.records();
+}
+
 AttentionOutput MultiHeadAttention::forward(const AttentionCall& call, ForwardContext& ctx,
                                             const std::string& site) {
   check_attention_call(call, options_.d_model, "mha");
@@ -78,16 +86,25 @@ AttentionOutput MultiHeadAttention::forward(const AttentionCall& call, ForwardCo
   const auto k = split_heads(k_proj_->forward(x));
   const auto v = split_heads(v_proj_->forward(x));
 
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d_h));
-  // The tap sees the scores before masking, so a perturbation added there is masked out at padded
-  // and future keys just like the scores themselves.
-  scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T)
-  const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, x.device());
-  auto weights = masked_softmax(scores, masked);  // (B,H,T,T)
-  ctx.on_weights(site, weights);
-  weights = torch::dropout(weights, options_.dropout, is_training());
-
-  const auto heads_out = torch::matmul(weights, v);  // (B,H,T,d_h)
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d_h));
+  torch::Tensor heads_out;  // (B,H,T,d_h)
+  if (fused_attention_applies(q, options_.dropout, is_training(), ctx)) {
+    // The CUDA kernel adds the site's perturbation itself and never stores the scores.
+    ctx.visit(site);
+    heads_out = kernels::tap_attention(q, k, v, ctx.perturbation(site, {batch, h, t, t}),
+                                       call.key_padding_mask, call.causal, scale)
+                    .out;
+  } else {
+    auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d_h));
+    // The tap sees the scores before masking, so a perturbation added there is masked out at
+    // padded and future keys just like the scores themselves.
+    scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T)
+    const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, x.device());
+    auto weights = masked_softmax(scores, masked);  // (B,H,T,T)
+    ctx.on_weights(site, weights);
+    weights = torch::dropout(weights, options_.dropout, is_training());
+    heads_out = torch::matmul(weights, v);
+  }
   const auto merged = heads_out.transpose(1, 2).contiguous().view({batch, t, h * d_h});  // (B,T,D)
   return AttentionOutput{out_proj_->forward(merged), {}};
 }

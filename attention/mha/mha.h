@@ -55,6 +55,12 @@ torch::Tensor attention_key_mask(const torch::Tensor& key_padding_mask, bool cau
 // all zeros. `masked` broadcasts to scores; undefined means nothing is masked.
 torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& masked);
 
+// Whether softmax attention over q (B, H, T, d_h) may take the fused CUDA kernel
+// (attention/kernels/): a CUDA tensor it supports, no active dropout on the weights, and nothing
+// recording this forward's scores or weights (a perturbation is fine: the kernel adds it).
+bool fused_attention_applies(const torch::Tensor& q, double dropout, bool training,
+                             const ForwardContext& ctx);
+
 // Checks x (B, T, D) and key_padding_mask (B, T) bool or undefined; `who` names the caller.
 void check_attention_call(const AttentionCall& call, int64_t d_model, const char* who);
 

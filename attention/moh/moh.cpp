@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "attention/kernels/cuda_kernels.h"
 #include "attention/mha/mha.h"
 
 namespace attnlab::attention {
@@ -53,6 +54,14 @@ torch::Tensor MixtureOfHeadsAttention::dense_heads(const torch::Tensor& q, const
                                                    const AttentionCall& call, ForwardContext& ctx,
                                                    const std::string& site) {
   const int64_t t = q.size(2);
+  if (fused_attention_applies(q, options_.dropout, is_training(), ctx)) {
+    // The CUDA kernel (attention/kernels/) adds the site's perturbation and stores no scores.
+    ctx.visit(site);
+    return kernels::tap_attention(q, k, v, ctx.perturbation(site, {q.size(0), q.size(1), t, t}),
+                                  call.key_padding_mask, call.causal,
+                                  1.0 / std::sqrt(static_cast<double>(head_dim())))
+        .out;  // (B,H,T,d_h)
+  }
   auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(head_dim()));
   scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T), before masking
   const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, q.device());
@@ -70,7 +79,15 @@ torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const 
   const int64_t h_s = options_.shared_heads, h_r = routed_heads();
   const double scale = 1.0 / std::sqrt(static_cast<double>(d_h));
   std::vector<torch::Tensor> parts;
-  if (h_s > 0) {
+  // The CUDA kernel computes exactly the listed rows (head-sparse); ATen computes the padding
+  // slots too and drops them.
+  const bool fused = kernels::tap_attention_applies(q) && !(is_training() && options_.dropout > 0);
+  if (h_s > 0 && fused) {
+    parts.push_back(kernels::tap_attention(q.narrow(1, 0, h_s), k.narrow(1, 0, h_s),
+                                           v.narrow(1, 0, h_s), {}, call.key_padding_mask,
+                                           call.causal, scale)
+                        .out);  // (B,h_s,T,d_h)
+  } else if (h_s > 0) {
     // Shared heads serve every token: nothing to skip.
     const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, q.device());
     const auto scores = torch::matmul(q.narrow(1, 0, h_s), k.narrow(1, 0, h_s).transpose(-2, -1));
@@ -93,6 +110,14 @@ torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const 
     const auto slot_used =
         torch::arange(n, counts.options()).view({1, 1, n}) < counts.unsqueeze(-1);  // (B,h_r,n)
     const auto row_index = slots.unsqueeze(-1).expand({batch, h_r, n, d_h});        // (B,h_r,n,d_h)
+    if (fused) {
+      const auto out_sel = kernels::tap_attention(q_r, k_r, v_r, {}, call.key_padding_mask,
+                                                  call.causal, scale, slots, counts)
+                               .out;  // (B,h_r,n,d_h), zeros in padding slots
+      parts.push_back(
+          torch::zeros({batch, h_r, t, d_h}, q.options()).scatter(2, row_index, out_sel));
+      return torch::cat(parts, 1);  // (B,H,T,d_h)
+    }
     const auto q_sel = q_r.gather(2, row_index);                                    // (B,h_r,n,d_h)
     const auto scores = torch::matmul(q_sel, k_r.transpose(-2, -1)) * scale;        // (B,h_r,n,T)
 

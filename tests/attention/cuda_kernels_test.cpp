@@ -9,10 +9,16 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "attention/context.h"
 #include "attention/mega/ema.h"
+#include "attention/mha/mha.h"
+#include "attention/moh/moh.h"
 
 namespace attnlab::attention {
 namespace {
@@ -104,6 +110,114 @@ TEST(CudaEmaScan, StreamingMatchesTheAtenStream) {
   }
   EXPECT_LT((kernel.out - aten.out).abs().max().item<double>(), 1e-4);
   EXPECT_LT((kernel.state.hidden - aten.state.hidden).abs().max().item<double>(), 1e-4);
+}
+
+// Softmax attention with a perturbation, padding and the row entropy: q, k, v and the
+// perturbation as leaves; returns out, entropy and the gradients of sum(out g) + sum(entropy g_h).
+struct TapRun {
+  std::vector<torch::Tensor> values;  // out, entropy, dq, dk, dv, dP
+};
+
+TapRun run_tap(const std::vector<torch::Tensor>& inputs, const torch::Tensor& pad, bool causal,
+               const torch::Tensor& g_out, const torch::Tensor& g_entropy, bool kernel) {
+  std::vector<torch::Tensor> leaves;
+  for (const auto& t : inputs) leaves.push_back(t.detach().clone().requires_grad_(true));
+  const auto &q = leaves[0], &k = leaves[1], &v = leaves[2], &p = leaves[3];
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+  torch::Tensor out, entropy;
+  if (kernel) {
+    auto r = kernels::tap_attention(q, k, v, p, pad, causal, scale);
+    out = r.out;
+    entropy = r.entropy;
+  } else {  // the ATen path: mha's masking and softmax; entropy = lse - sum_j p_j s_j
+    const auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale + p.to(q.scalar_type());
+    const auto masked =
+        attention_key_mask(pad, causal, q.size(2), k.size(2), q.device()).expand(scores.sizes());
+    const auto weights = masked_softmax(scores, masked);
+    out = torch::matmul(weights, v);
+    const auto dead = masked.all(-1);
+    const auto lse = torch::logsumexp(
+        scores.masked_fill(masked & dead.unsqueeze(-1).logical_not(), -INFINITY), -1);
+    entropy = torch::where(dead, torch::zeros_like(lse),
+                           lse - (weights * scores.masked_fill(masked, 0.0)).sum(-1));
+  }
+  ((out.to(torch::kDouble) * g_out).sum() + (entropy.to(torch::kDouble) * g_entropy).sum())
+      .backward();
+  return {{out.detach(), entropy.detach(), q.grad(), k.grad(), v.grad(), p.grad()}};
+}
+
+TEST(CudaTapAttention, WithinTwiceTheAtenPathErrorForOutputEntropyAndEveryGradient) {
+  SKIP_WITHOUT_CUDA();
+  const char* names[] = {"out", "entropy", "dq", "dk", "dv", "d_perturbation"};
+  const int64_t b = 2, h = 3, d = 64;
+  for (const bool causal : {false, true}) {
+    for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
+      for (const int64_t t : {1, 113, 1023}) {
+        torch::manual_seed(t);
+        std::vector<torch::Tensor> inputs = {
+            torch::randn({b, h, t, d}).to(dtype), torch::randn({b, h, t, d}).to(dtype),
+            torch::randn({b, h, t, d}).to(dtype), torch::randn({b, h, t, t}) * 0.1};
+        auto pad = torch::zeros({b, t}, torch::kBool);
+        pad[1].narrow(0, t - t / 3 - 1, t / 3 + 1).fill_(true);  // example 1 ends in padding
+        const auto g_out = torch::randn({b, h, t, d}, torch::kDouble);
+        const auto g_entropy = torch::randn({b, h, t}, torch::kDouble);
+        std::vector<torch::Tensor> in64, in_gpu;
+        for (const auto& x : inputs) {
+          in64.push_back(x.to(torch::kDouble));
+          in_gpu.push_back(x.to(torch::kCUDA));
+        }
+        const auto oracle = run_tap(in64, pad, causal, g_out, g_entropy, false);
+        const auto kernel = run_tap(in_gpu, pad.to(torch::kCUDA), causal, g_out.to(torch::kCUDA),
+                                    g_entropy.to(torch::kCUDA), true);
+        const auto aten = run_tap(in_gpu, pad.to(torch::kCUDA), causal, g_out.to(torch::kCUDA),
+                                  g_entropy.to(torch::kCUDA), false);
+        for (size_t i = 0; i < oracle.values.size(); ++i) {
+          const auto& ref = oracle.values[i];
+          const double floor = 1e-6 * ref.abs().max().item<double>() + 1e-12;
+          const double err_kernel = max_error(kernel.values[i], ref);
+          const double err_aten = max_error(aten.values[i], ref);
+          EXPECT_LE(err_kernel, 2.0 * err_aten + floor)
+              << names[i] << " T=" << t << " dtype=" << dtype << " causal=" << causal << " kernel "
+              << err_kernel << " aten " << err_aten;
+        }
+      }
+    }
+  }
+}
+
+// MoH's skip path with the head-sparse kernel equals its dense ATen path (kernels off), forward
+// and backward, for a random routing at 50% and 75% of the heads.
+TEST(CudaTapAttention, MohHeadSparseMatchesDenseAten) {
+  SKIP_WITHOUT_CUDA();
+  for (const int64_t topk : {2, 4}) {  // 2 shared + 2 or 4 of 6 routed heads of 8: 50%, 75%
+    torch::manual_seed(topk);
+    MohOptions o;
+    o.d_model = 64;
+    o.heads = 8;
+    o.shared_heads = 2;
+    o.routed_topk = topk;
+    o.skip_unselected = true;
+    auto moh = std::make_shared<MixtureOfHeadsAttention>(o);
+    moh->to(torch::kCUDA);
+    const auto x = torch::randn({2, 257, 64}, torch::kCUDA);
+    auto pad =
+        torch::zeros({2, 257}, torch::TensorOptions().dtype(torch::kBool).device(torch::kCUDA));
+    pad[1].narrow(0, 200, 57).fill_(true);
+    const auto run = [&](bool kernels_on) {
+      std::optional<kernels::CudaKernelsDisabled> off;
+      if (!kernels_on) off.emplace();
+      moh->zero_grad();
+      ForwardContext ctx;
+      auto xi = x.clone().requires_grad_(true);
+      const auto y = moh->forward(AttentionCall{xi, pad, false}, ctx, "layer0").out;
+      y.sum().backward();
+      return std::make_pair(y.detach(), xi.grad());
+    };
+    const auto [y_kernel, dx_kernel] = run(true);
+    const auto [y_aten, dx_aten] = run(false);
+    EXPECT_LT((y_kernel - y_aten).abs().max().item<double>(), 1e-4) << "topk " << topk;
+    EXPECT_LT((dx_kernel - dx_aten).abs().max().item<double>(), 1e-4) << "topk " << topk;
+  }
 }
 
 }  // namespace
