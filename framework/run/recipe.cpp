@@ -62,6 +62,9 @@ Schema train_schema() {
             "OpenBLAS's own threads (0: as many as `threads`); 1 keeps BLAS calls made inside LibTorch's "
             "parallel regions from oversubscribing the cores")
       .at_least(0);
+  s.add_bool("cuda_kernels", true,
+             "use attnlab's custom CUDA kernels (Mega EMA scan, fused tap attention, MoH head-sparse "
+             "attention) where they apply on a GPU; false runs the ATen paths, e.g. to compare speed");
   s.add_string("init_weights", "",
                "a safetensors file (e.g. from `attnlab export` or Python's save_file) whose weights replace "
                "the random initialisation; names, shapes and dtypes must match the model exactly. A resumed "
@@ -276,7 +279,7 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
              t.get_int("threads"), t.get_bool("deterministic"), t.get_string("resume"),
              t.get_int("max_nonfinite_in_row"), t.get_bool("drop_last"), t.get_bool("shuffle"),
              t.get_string("device"), t.get_string("progress"), t.get_int("stop_after_steps"),
-             t.get_string("init_weights"), t.get_int("blas_threads")};
+             t.get_string("init_weights"), t.get_int("blas_threads"), t.get_bool("cuda_kernels")};
   if (r.train.steps == 0 && r.train.epochs == 0) {
     problems.push_back({t.origin("steps"), "train.steps",
                         "set train.steps or train.epochs (both are 0)"});

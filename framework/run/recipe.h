@@ -37,6 +37,7 @@ struct TrainSettings {
   int64_t stop_after_steps = 0;   // pause (checkpoint, exit 0) after this many steps in one invocation
   std::string init_weights;       // a safetensors file the model starts from ("" = random initialisation)
   int64_t blas_threads = 1;       // OpenBLAS's own threads (0: as many as `threads`)
+  bool cuda_kernels = true;       // custom CUDA kernels where they apply (attention/kernels/)
 };
 
 struct EvalSettings {

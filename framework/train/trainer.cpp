@@ -15,6 +15,7 @@
 #include <limits>
 #include <numeric>
 
+#include "attention/kernels/cuda_kernels.h"
 #include "framework/checkpoint/checkpoint_store.h"
 #include "framework/checkpoint/weights_file.h"
 #include "framework/distributed/data_parallel.h"
@@ -146,6 +147,7 @@ class TrainingRun {
 
 void TrainingRun::setup() {
   runtime::configure_threads(static_cast<int>(cfg_.threads), static_cast<int>(cfg_.blas_threads));
+  attention::kernels::set_cuda_kernels_enabled(cfg_.cuda_kernels);
   at::globalContext().setDeterministicAlgorithms(cfg_.deterministic, false);
   torch::manual_seed(static_cast<uint64_t>(r_.seed));
   device_ = pick_device(cfg_.device);

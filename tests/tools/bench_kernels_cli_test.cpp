@@ -15,12 +15,12 @@ namespace {
 TEST(BenchKernelsCli, CpuRunTimesTheAtenSideOfEveryCase) {
   const std::string json_path = make_temp_dir("bench_kernels") + "/kernels.json";
   const auto r = run_attnlab({"bench", "kernels", "--device", "cpu", "--lengths", "1,33", "--batch", "2",
-                              "--d-model", "8", "--repeats", "1", "--warmup", "0", "--json", json_path});
+                              "--d-model", "16", "--repeats", "1", "--warmup", "0", "--json", json_path});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("failed"), std::string::npos) << r.output;
   const auto json = nlohmann::json::parse(read_text(json_path));
   const auto& rows = json.at("rows");
-  EXPECT_EQ(rows.size(), 2u * 2u * 2u);  // cases x dtypes x lengths
+  EXPECT_EQ(rows.size(), 6u * 2u * 2u);  // cases x dtypes x lengths
   for (const auto& row : rows) {
     EXPECT_TRUE(row.at("ok").get<bool>()) << row.dump();
     EXPECT_GT(row.at("aten_ms").get<double>(), 0.0) << row.dump();
@@ -29,6 +29,10 @@ TEST(BenchKernelsCli, CpuRunTimesTheAtenSideOfEveryCase) {
     EXPECT_NE(r.output.find(line_start), std::string::npos) << r.output;
   }
   EXPECT_GT(json.at("machine").at("copy_gbps").get<double>(), 0.0);
+  for (const auto& row : rows) {  // MoH rows carry their ratio to mha at the same shape
+    const bool moh = row.at("case").get<std::string>().rfind("moh", 0) == 0;
+    EXPECT_EQ(row.at("speedup_over_mha").get<double>() > 0.0, moh) << row.dump();
+  }
 }
 
 TEST(BenchKernelsCli, NoCudaDeviceAndBadOptionsAreOneLineErrors) {

@@ -5,8 +5,11 @@
 #include <functional>
 #include <map>
 
+#include "attention/context.h"
 #include "attention/kernels/cuda_kernels.h"
 #include "attention/mega/ema.h"
+#include "attention/mha/mha.h"
+#include "attention/moh/moh.h"
 #include "framework/errors.h"
 #include "tools/bench/median.h"
 
@@ -14,6 +17,11 @@ namespace attnlab::tools {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Default lengths: the EMA is linear in T; the attention cases are quadratic (and the ATen side
+// stores (B, H, T, T) scores).
+const std::vector<int64_t> kEmaLengths = {1024, 2048, 4096, 8192, 16384};
+const std::vector<int64_t> kAttentionLengths = {512, 1024, 2048, 4096};
 
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
@@ -86,10 +94,86 @@ Case ema_case(const KernelBenchSettings& s, const torch::Device& device, torch::
   return c;
 }
 
+// Softmax attention with the row entropy, forward + backward of sum(out) + sum(entropy): the
+// fused kernel when the switch is on, else ATen's scores, masked softmax and entropy (the path
+// the entropy regularizer reads). B x 8 heads of d_model / 8.
+Case tap_attention_case(const KernelBenchSettings& s, const torch::Device& device,
+                        torch::ScalarType dtype, int64_t t) {
+  torch::manual_seed(0);
+  const int64_t h = 8, d = s.d_model / h;
+  const auto options = torch::TensorOptions().device(device);
+  std::vector<torch::Tensor> qkv;
+  for (int i = 0; i < 3; ++i)
+    qkv.push_back(torch::randn({s.batch, h, t, d}, options).to(dtype).requires_grad_(true));
+  Case c;
+  const double bytes = static_cast<double>(s.batch * h * t * d * torch::elementSize(dtype));
+  c.essential_bytes = 3.0 * bytes + bytes + 3.0 * bytes + bytes;  // q,k,v,out; dq,dk,dv,dout
+  c.run = [qkv, d]() mutable {
+    for (auto& x : qkv) x.mutable_grad() = torch::Tensor();
+    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+    torch::Tensor out, entropy;
+    if (attention::kernels::tap_attention_applies(qkv[0])) {
+      auto r = attention::kernels::tap_attention(qkv[0], qkv[1], qkv[2], {}, {}, false, scale);
+      out = r.out;
+      entropy = r.entropy;
+    } else {
+      const auto scores = torch::matmul(qkv[0], qkv[1].transpose(-2, -1)) * scale;
+      const auto weights = torch::softmax(scores, -1);
+      out = torch::matmul(weights, qkv[2]);
+      entropy = torch::logsumexp(scores, -1) - (weights * scores).sum(-1);
+    }
+    (out.sum() + entropy.sum()).backward();
+    return out.detach();
+  };
+  return c;
+}
+
+// A whole attention module (projections included), forward + backward of its output's sum.
+// mha: 8 heads; moh50 / moh75: 2 shared + 2 / 4 of 6 routed heads, skip_unselected.
+Case module_case(const std::string& name, const KernelBenchSettings& s, const torch::Device& device,
+                 torch::ScalarType dtype, int64_t t) {
+  torch::manual_seed(0);
+  attention::AttentionPtr module;
+  if (name == "mha") {
+    attention::MhaOptions o;
+    o.d_model = s.d_model;
+    o.heads = 8;
+    module = std::make_shared<attention::MultiHeadAttention>(o);
+  } else {
+    attention::MohOptions o;
+    o.d_model = s.d_model;
+    o.heads = 8;
+    o.shared_heads = 2;
+    o.routed_topk = name == "moh50" ? 2 : 4;
+    o.skip_unselected = true;
+    module = std::make_shared<attention::MixtureOfHeadsAttention>(o);
+  }
+  module->to(device, dtype);
+  const auto x = torch::randn({s.batch, t, s.d_model}, torch::TensorOptions().device(device))
+                     .to(dtype)
+                     .requires_grad_(true);
+  Case c;
+  c.essential_bytes =
+      4.0 * static_cast<double>(s.batch * t * s.d_model * torch::elementSize(dtype));
+  c.run = [module, x]() mutable {
+    x.mutable_grad() = torch::Tensor();
+    module->zero_grad();
+    attention::ForwardContext ctx;
+    const auto y = module->forward(attention::AttentionCall{x, {}, false}, ctx, "bench").out;
+    y.sum().backward();
+    return y.detach();
+  };
+  return c;
+}
+
 const std::map<std::string, CaseMaker>& case_makers() {
   static const std::map<std::string, CaseMaker> makers = {
       {"ema_fwd", [](auto& s, auto& d, auto t, auto l) { return ema_case(s, d, t, l, false); }},
       {"ema_fwd_bwd", [](auto& s, auto& d, auto t, auto l) { return ema_case(s, d, t, l, true); }},
+      {"tap_attention", tap_attention_case},
+      {"mha", [](auto& s, auto& d, auto t, auto l) { return module_case("mha", s, d, t, l); }},
+      {"moh75", [](auto& s, auto& d, auto t, auto l) { return module_case("moh75", s, d, t, l); }},
+      {"moh50", [](auto& s, auto& d, auto t, auto l) { return module_case("moh50", s, d, t, l); }},
   };
   return makers;
 }
@@ -127,10 +211,24 @@ KernelBenchRow measure(const std::string& name, const KernelBenchSettings& s,
   return row;
 }
 
+// The targets compare MoH with dense MHA at the same shapes, both with the kernels.
+void add_ratios_to_mha(std::vector<KernelBenchRow>& rows) {
+  for (auto& row : rows) {
+    if (row.name.rfind("moh", 0) != 0 || !row.ok) continue;
+    for (const auto& mha : rows)
+      if (mha.name == "mha" && mha.ok && mha.dtype == row.dtype && mha.length == row.length) {
+        const double mine = row.kernel_ms > 0 ? row.kernel_ms : row.aten_ms;
+        const double theirs = mha.kernel_ms > 0 ? mha.kernel_ms : mha.aten_ms;
+        row.speedup_over_mha = theirs / mine;
+      }
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& kernel_bench_cases() {
-  static const std::vector<std::string> names = {"ema_fwd", "ema_fwd_bwd"};
+  static const std::vector<std::string> names = {"ema_fwd", "ema_fwd_bwd", "tap_attention",
+                                                 "mha",     "moh75",       "moh50"};
   return names;
 }
 
@@ -146,10 +244,14 @@ KernelBenchResult run_kernel_bench(const KernelBenchSettings& s) {
   KernelBenchResult result;
   result.device_name = device.is_cuda() ? "cuda:" + std::to_string(device.index()) : "cpu";
   result.copy_gbps = copy_bandwidth_gbps(device, s);
-  for (const auto& name : s.cases.empty() ? kernel_bench_cases() : s.cases)
+  for (const auto& name : s.cases.empty() ? kernel_bench_cases() : s.cases) {
+    const bool ema = name.rfind("ema", 0) == 0;
+    const auto& lengths = !s.lengths.empty() ? s.lengths : ema ? kEmaLengths : kAttentionLengths;
     for (const auto& dtype : s.dtypes)
-      for (int64_t t : s.lengths)
+      for (int64_t t : lengths)
         result.rows.push_back(measure(name, s, device, dtype, t, result.copy_gbps));
+  }
+  add_ratios_to_mha(result.rows);
   return result;
 }
 

@@ -17,7 +17,7 @@ namespace attnlab::tools {
 struct KernelBenchSettings {
   std::string device = "cuda";
   std::vector<std::string> cases;  // empty: kernel_bench_cases()
-  std::vector<int64_t> lengths = {1024, 2048, 4096, 8192, 16384};
+  std::vector<int64_t> lengths;    // empty: each case's defaults (EMA 1K-16K, attention 512-4K)
   std::vector<std::string> dtypes = {"float32", "bfloat16"};
   int64_t batch = 4;
   int64_t d_model = 256;
@@ -37,6 +37,7 @@ struct KernelBenchRow {
   double kernel_gbps = 0.0;       // the case's essential bytes / kernel time
   double fraction_of_copy = 0.0;  // kernel_gbps / the device's copy bandwidth
   double max_abs_diff = 0.0;      // kernel output against the ATen output
+  double speedup_over_mha = 0.0;  // moh rows: mha's time / this row's (kernels on where they ran)
 };
 
 struct KernelBenchResult {
@@ -45,7 +46,10 @@ struct KernelBenchResult {
   std::vector<KernelBenchRow> rows;
 };
 
-// ema_fwd, ema_fwd_bwd (bidirectional Mega EMA, h = 16: the scan against the FFT path).
+// ema_fwd, ema_fwd_bwd (bidirectional Mega EMA, h = 16: the scan against the FFT path);
+// tap_attention (softmax attention + row entropy, fwd + bwd: the fused kernel against ATen);
+// mha, moh75, moh50 (whole modules fwd + bwd; MoH with skip_unselected uses the head-sparse
+// kernel).
 const std::vector<std::string>& kernel_bench_cases();
 
 KernelBenchResult run_kernel_bench(const KernelBenchSettings& settings);

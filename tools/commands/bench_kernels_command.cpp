@@ -17,18 +17,22 @@ namespace attnlab::tools {
 namespace {
 
 const char* kHelp =
-    "usage: attnlab bench kernels [--device cuda] [--cases NAME,...] [--lengths 1024,...,16384]\n"
+    "usage: attnlab bench kernels [--device cuda] [--cases NAME,...] [--lengths T,...]\n"
     "                             [--dtypes float32,bfloat16] [--batch 4] [--d-model 256]\n"
     "                             [--repeats 10] [--warmup 3] [--json FILE]\n"
     "\n"
     "Times each custom CUDA kernel against the ATen path it replaces, on the same module and input\n"
     "(kernels switched off and on): medians of --repeats synchronised iterations. Columns: ATen ms,\n"
     "kernel ms, speed-up, the kernel's essential bytes per second and its fraction of the device's\n"
-    "measured copy bandwidth, and the largest difference between the two outputs. --device cpu times\n"
-    "the ATen side only (a check of the cases without a GPU). tools/gpu_check.sh runs this on a GPU\n"
-    "machine. Cases:\n"
-    "  ema_fwd      Mega EMA forward (bidirectional, h = 16): chunked scan vs FFT\n"
-    "  ema_fwd_bwd  the same, forward + backward\n";
+    "measured copy bandwidth, the largest difference between the two outputs, and for MoH its\n"
+    "speed-up over mha at the same shape. --device cpu times the ATen side only (a check of the\n"
+    "cases without a GPU). Default lengths: 1024-16384 for the EMA, 512-4096 for attention.\n"
+    "tools/gpu_check.sh runs this on a GPU machine. Cases:\n"
+    "  ema_fwd        Mega EMA forward (bidirectional, h = 16): chunked scan vs FFT\n"
+    "  ema_fwd_bwd    the same, forward + backward\n"
+    "  tap_attention  softmax attention + row entropy, fwd + bwd: fused kernel vs ATen\n"
+    "  mha            the mha module, 8 heads, fwd + bwd\n"
+    "  moh75, moh50   the moh module (2 shared + 4 or 2 of 6 routed heads, skip_unselected)\n";
 
 std::vector<std::string> split_commas(const std::string& option, const std::string& text) {
   std::vector<std::string> out;
@@ -40,13 +44,21 @@ std::vector<std::string> split_commas(const std::string& option, const std::stri
   return out;
 }
 
+std::string vs_mha(const KernelBenchRow& row) {
+  if (row.speedup_over_mha <= 0.0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2fx", row.speedup_over_mha);
+  return text;
+}
+
 void write_json(const std::string& path, const KernelBenchSettings& s, const KernelBenchResult& r) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : r.rows)
     rows.push_back({{"case", row.name}, {"dtype", row.dtype}, {"length", row.length}, {"ok", row.ok},
                     {"error", row.error}, {"aten_ms", row.aten_ms}, {"kernel_ms", row.kernel_ms},
                     {"speedup", row.speedup}, {"kernel_gbps", row.kernel_gbps},
-                    {"fraction_of_copy", row.fraction_of_copy}, {"max_abs_diff", row.max_abs_diff}});
+                    {"fraction_of_copy", row.fraction_of_copy}, {"max_abs_diff", row.max_abs_diff},
+                    {"speedup_over_mha", row.speedup_over_mha}});
   const nlohmann::json j = {
       {"machine", {{"device", r.device_name}, {"copy_gbps", r.copy_gbps},
                    {"torch_version", torch_version_string()}, {"commit", run::build_git_commit()}}},
@@ -88,21 +100,23 @@ int bench_kernels(const Args& args) {
   std::printf("device %s, LibTorch %s, commit %.12s, copy bandwidth %.0f GB/s; B=%lld D=%lld, medians of %lld\n",
               r.device_name.c_str(), torch_version_string().c_str(), run::build_git_commit(), r.copy_gbps,
               (long long)s.batch, (long long)s.d_model, (long long)s.repeats);
-  std::printf("| %-12s | %-8s | %6s | %9s | %9s | %8s | %8s | %7s | %9s |\n", "case", "dtype", "T", "ATen ms",
-              "kernel ms", "speed-up", "GB/s", "of copy", "max diff");
-  std::printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "--------------", "----------", "--------", "-----------",
-              "-----------", "----------", "----------", "---------", "-----------");
+  std::printf("| %-13s | %-8s | %6s | %9s | %9s | %8s | %8s | %7s | %9s | %7s |\n", "case", "dtype", "T",
+              "ATen ms", "kernel ms", "speed-up", "GB/s", "of copy", "max diff", "vs mha");
+  std::printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "---------------", "----------", "--------",
+              "-----------", "-----------", "----------", "----------", "---------", "-----------", "---------");
   for (const auto& row : r.rows) {
     if (!row.ok) {
-      std::printf("| %-12s | %-8s | %6lld | failed: %s |\n", row.name.c_str(), row.dtype.c_str(),
+      std::printf("| %-13s | %-8s | %6lld | failed: %s |\n", row.name.c_str(), row.dtype.c_str(),
                   (long long)row.length, row.error.c_str());
     } else if (row.kernel_ms == 0.0) {
-      std::printf("| %-12s | %-8s | %6lld | %9.3f | %9s | %8s | %8s | %7s | %9s |\n", row.name.c_str(),
-                  row.dtype.c_str(), (long long)row.length, row.aten_ms, "-", "-", "-", "-", "-");
+      std::printf("| %-13s | %-8s | %6lld | %9.3f | %9s | %8s | %8s | %7s | %9s | %7s |\n", row.name.c_str(),
+                  row.dtype.c_str(), (long long)row.length, row.aten_ms, "-", "-", "-", "-", "-",
+                  vs_mha(row).c_str());
     } else {
-      std::printf("| %-12s | %-8s | %6lld | %9.3f | %9.3f | %7.2fx | %8.0f | %6.0f%% | %9.2e |\n",
+      std::printf("| %-13s | %-8s | %6lld | %9.3f | %9.3f | %7.2fx | %8.0f | %6.0f%% | %9.2e | %7s |\n",
                   row.name.c_str(), row.dtype.c_str(), (long long)row.length, row.aten_ms, row.kernel_ms,
-                  row.speedup, row.kernel_gbps, 100.0 * row.fraction_of_copy, row.max_abs_diff);
+                  row.speedup, row.kernel_gbps, 100.0 * row.fraction_of_copy, row.max_abs_diff,
+                  vs_mha(row).c_str());
     }
   }
   if (!json_path.empty()) write_json(json_path, s, r);
