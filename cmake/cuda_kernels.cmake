@@ -19,7 +19,8 @@ find_program(ATTNLAB_NVCC nvcc HINTS ENV CUDA_HOME PATHS /usr/local/cuda PATH_SU
 # The architecture of the compile check and the default of a CUDA build: Hopper (H100/H200).
 set(ATTNLAB_CUDA_CHECK_ARCH sm_90)
 
-function(attnlab_add_cuda_kernels attention_target)
+# A macro, not a function: enable_language must run at the top-level file scope.
+macro(attnlab_add_cuda_kernels attention_target)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
     set(CMAKE_CUDA_ARCHITECTURES 80 90)
   endif()
@@ -30,7 +31,7 @@ function(attnlab_add_cuda_kernels attention_target)
     CUDA_STANDARD 17 CUDA_RUNTIME_LIBRARY Shared POSITION_INDEPENDENT_CODE ON)
   target_sources(${attention_target} PRIVATE ${ATTNLAB_CUDA_GLUE_SOURCES})
   target_link_libraries(${attention_target} PUBLIC attnlab_cuda_kernels)
-endfunction()
+endmacro()
 
 # CTest cases that compile the kernels and glue without building them into the binary.
 function(attnlab_add_cuda_compile_checks)

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-}"
 dir="${2:-.gpu_debs}"
-packages=(libyaml-cpp-dev libyaml-cpp0.7 libgtest-dev nlohmann-json3-dev zlib1g-dev zlib1g)
+packages=(libyaml-cpp-dev libyaml-cpp0.7 libgtest-dev nlohmann-json3-dev zlib1g-dev)
 
 case "$mode" in
   prepare)
@@ -41,7 +41,8 @@ case "$mode" in
     # Python's torch is built with the C++11 ABI or not; CMake learns which from TorchConfig.
     cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$torch_prefix;$root/usr" -DCMAKE_CUDA_COMPILER="$nvcc_path" \
-      -DCMAKE_CUDA_ARCHITECTURES=90 -DZLIB_ROOT="$root/usr" 2>&1 | tee "$build.configure.log" |
+      -DCMAKE_CUDA_ARCHITECTURES=90 \
+      -DZLIB_INCLUDE_DIR="$root/usr/include" -DZLIB_LIBRARY="$root/usr/lib/x86_64-linux-gnu/libz.a" 2>&1 | tee "$build.configure.log" |
       grep -E "attnlab|CUDA|Error" || true
     grep -q "attnlab: CUDA kernels ON" "$build.configure.log" ||
       { echo "gpu_check: CMake did not find a CUDA LibTorch at $torch_prefix (see $build.configure.log)" >&2; exit 1; }
