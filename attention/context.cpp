@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "attention/regularizers/perturbation.h"
+
 namespace attnlab::attention {
 namespace {
 
@@ -34,7 +36,7 @@ torch::Tensor ForwardContext::on_scores(const std::string& site, const torch::Te
   visit(site);
   if (record_scores_) scores_[site] = scores;
   // Whoever reads scores or weights needs the mask to ignore padded keys.
-  if (record_scores_ || record_weights_) masks_[site] = key_padding_mask;
+  if (record_scores_ || record_weights_ || record_row_entropy_) masks_[site] = key_padding_mask;
 
   return perturbed(site, detach_attention_ ? scores.detach() : scores, "scores");
 }
@@ -77,6 +79,23 @@ void ForwardContext::visit(const std::string& site) {
 
 void ForwardContext::on_weights(const std::string& site, const torch::Tensor& weights) {
   if (record_weights_) weights_[site] = weights;
+  if (record_row_entropy_) {
+    const auto mask = masks_.find(site);
+    const auto raw = raw_row_entropy(weights, mask == masks_.end() ? torch::Tensor() : mask->second);
+    row_entropies_[site] = raw.entropy;
+    row_has_keys_[site] = raw.has_mass;
+    row_entropy_keys_[site] = weights.size(3);
+  }
+}
+
+void ForwardContext::on_row_entropy(const std::string& site, const torch::Tensor& entropy,
+                                    const torch::Tensor& has_keys,
+                                    const torch::Tensor& key_padding_mask, int64_t keys) {
+  if (!record_row_entropy_) return;
+  row_entropies_[site] = entropy;
+  row_has_keys_[site] = has_keys;
+  row_entropy_keys_[site] = keys;
+  masks_[site] = key_padding_mask;
 }
 
 void ForwardContext::report(const std::string& site, const std::string& name, const torch::Tensor& value) {

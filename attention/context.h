@@ -33,15 +33,24 @@ class ForwardContext {
   // perturbation registered for `site` if any (broadcast to the scores' shape).
   torch::Tensor on_scores(const std::string& site, const torch::Tensor& scores,
                           const torch::Tensor& key_padding_mask);
-  // Called by attention modules with the normalised weights of `site`.
+  // Called by attention modules with the normalised weights of `site`. With row-entropy recording
+  // on, the rows' entropies are taken from them here (regularizers/perturbation.h).
   void on_weights(const std::string& site, const torch::Tensor& weights);
+  // Called instead by a fused kernel that computes the rows' entropies itself (attention/kernels/),
+  // when records_row_entropy(): entropy and has_keys (B, H, Tq), the mask as given to on_scores,
+  // and the number of keys Tk the rows attended over.
+  void on_row_entropy(const std::string& site, const torch::Tensor& entropy,
+                      const torch::Tensor& has_keys, const torch::Tensor& key_padding_mask,
+                      int64_t keys);
+  bool records_row_entropy() const { return record_row_entropy_; }
 
   // Whether anything would see or change `site`'s scores or weights: recording is on, or a
   // perturbation is registered for it. A module may take a cheaper path that never materialises
   // the scores (MoH's skip path) only when this is false; it must still call on_scores/on_weights
   // otherwise.
   bool observes(const std::string& site) const {
-    return record_scores_ || record_weights_ || detach_attention_ || perturbations_.count(site) > 0;
+    return record_scores_ || record_weights_ || record_row_entropy_ || detach_attention_ ||
+           perturbations_.count(site) > 0;
   }
 
   // Whether anything records or detaches `site`'s scores or weights: observes() without the
@@ -75,6 +84,9 @@ class ForwardContext {
   void set_record_weights(bool on) { record_weights_ = on; }
   void set_record_embeddings(bool on) { record_embeddings_ = on; }
   void set_detach_attention(bool on) { detach_attention_ = on; }
+  // Keep each site's row entropies (and its mask), with their graph, without keeping the weights:
+  // what the entropy regularizer needs, and what a fused kernel can give without the scores.
+  void set_record_row_entropy(bool on) { record_row_entropy_ = on; }
   // Adds `r` to the pre-softmax scores (or, for an embedding site, the embeddings) of `site` on
   // the next forwards that use this context.
   void set_perturbation(const std::string& site, const torch::Tensor& r);
@@ -85,6 +97,10 @@ class ForwardContext {
   const std::map<std::string, torch::Tensor>& scores() const { return scores_; }
   const std::map<std::string, torch::Tensor>& weights() const { return weights_; }
   const std::map<std::string, torch::Tensor>& masks() const { return masks_; }
+  // Row entropies in nats (B, H, Tq), not normalised, and whether each row had a key to attend to.
+  const std::map<std::string, torch::Tensor>& row_entropies() const { return row_entropies_; }
+  const std::map<std::string, torch::Tensor>& row_has_keys() const { return row_has_keys_; }
+  const std::map<std::string, int64_t>& row_entropy_keys() const { return row_entropy_keys_; }  // Tk
   const std::vector<std::string>& sites() const { return sites_; }
   // Embeddings as given to on_embeddings (before any perturbation), with their graph, and the
   // padding mask each came with; embedding sites are not listed in sites().
@@ -99,10 +115,14 @@ class ForwardContext {
   bool record_weights_ = false;
   bool record_embeddings_ = false;
   bool detach_attention_ = false;
+  bool record_row_entropy_ = false;
   std::map<std::string, torch::Tensor> perturbations_;
   std::map<std::string, torch::Tensor> scores_;
   std::map<std::string, torch::Tensor> weights_;
   std::map<std::string, torch::Tensor> masks_;
+  std::map<std::string, torch::Tensor> row_entropies_;
+  std::map<std::string, torch::Tensor> row_has_keys_;
+  std::map<std::string, int64_t> row_entropy_keys_;
   std::map<std::string, torch::Tensor> embeddings_;
   std::map<std::string, torch::Tensor> embedding_masks_;
   std::vector<std::string> sites_;

@@ -52,7 +52,8 @@ std::pair<torch::Tensor, torch::Tensor> ema_scan_stream(const torch::Tensor& x,
 bool tap_attention_applies(const torch::Tensor& q);
 struct TapAttentionOutput {
   torch::Tensor out;      // (B, H, n, d) in q's dtype
-  torch::Tensor entropy;  // (B, H, n) float32: each row's attention entropy (0 for dead rows)
+  torch::Tensor entropy;   // (B, H, n) float32: each row's attention entropy (0 for dead rows)
+  torch::Tensor has_keys;  // (B, H, n) bool: the row had a key to attend to (not dead)
 };
 // softmax(scale q k^T + perturbation, masked) v with the row entropies, never storing the scores.
 // q (B, H, Tq, d), k, v (B, H, Tk, d); perturbation broadcastable to (B, H, Tq, Tk) or undefined;

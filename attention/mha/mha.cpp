@@ -91,9 +91,10 @@ AttentionOutput MultiHeadAttention::forward(const AttentionCall& call, ForwardCo
   if (fused_attention_applies(q, options_.dropout, is_training(), ctx)) {
     // The CUDA kernel adds the site's perturbation itself and never stores the scores.
     ctx.visit(site);
-    heads_out = kernels::tap_attention(q, k, v, ctx.perturbation(site, {batch, h, t, t}),
-                                       call.key_padding_mask, call.causal, scale)
-                    .out;
+    const auto fused = kernels::tap_attention(q, k, v, ctx.perturbation(site, {batch, h, t, t}),
+                                              call.key_padding_mask, call.causal, scale);
+    ctx.on_row_entropy(site, fused.entropy, fused.has_keys, call.key_padding_mask, t);
+    heads_out = fused.out;
   } else {
     auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d_h));
     // The tap sees the scores before masking, so a perturbation added there is masked out at

@@ -57,10 +57,12 @@ torch::Tensor MixtureOfHeadsAttention::dense_heads(const torch::Tensor& q, const
   if (fused_attention_applies(q, options_.dropout, is_training(), ctx)) {
     // The CUDA kernel (attention/kernels/) adds the site's perturbation and stores no scores.
     ctx.visit(site);
-    return kernels::tap_attention(q, k, v, ctx.perturbation(site, {q.size(0), q.size(1), t, t}),
-                                  call.key_padding_mask, call.causal,
-                                  1.0 / std::sqrt(static_cast<double>(head_dim())))
-        .out;  // (B,H,T,d_h)
+    const auto fused =
+        kernels::tap_attention(q, k, v, ctx.perturbation(site, {q.size(0), q.size(1), t, t}),
+                               call.key_padding_mask, call.causal,
+                               1.0 / std::sqrt(static_cast<double>(head_dim())));
+    ctx.on_row_entropy(site, fused.entropy, fused.has_keys, call.key_padding_mask, t);
+    return fused.out;  // (B,H,T,d_h)
   }
   auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(head_dim()));
   scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T), before masking

@@ -53,29 +53,40 @@ torch::Tensor iat_direction(const torch::Tensor& grad, const torch::Tensor& scor
   return torch::stack(weights).reshape(grad.sizes()).to(grad.scalar_type()) * grad;
 }
 
-std::pair<torch::Tensor, torch::Tensor> attention_row_entropy(const torch::Tensor& weights,
-                                                              const torch::Tensor& key_padding_mask,
-                                                              bool normalized) {
+RowEntropy raw_row_entropy(const torch::Tensor& weights, const torch::Tensor& key_padding_mask) {
   TORCH_CHECK(weights.dim() == 4, "attention entropy needs weights (N, H, Tq, Tk); got ", weights.sizes());
   auto a = key_padding_mask.defined() ? zero_padded_keys(weights, key_padding_mask) : weights;
   const auto mass = a.sum(-1, /*keepdim=*/true);
-  const auto has_mass = mass.squeeze(-1) > 0;
   a = a / mass.clamp_min(1e-30);
   // a log a with a = 0 -> 0: the log is taken of a value clamped away from 0 and multiplied by a,
   // whose gradient there is what the masked softmax gives (0), so no NaN reaches the parameters.
-  auto entropy = -(a * a.clamp_min(1e-30).log()).sum(-1);  // (N, H, Tq)
-  auto valid = has_mass;
-  if (key_padding_mask.defined() && weights.size(2) == weights.size(3)) {
+  return {-(a * a.clamp_min(1e-30).log()).sum(-1), mass.squeeze(-1) > 0};  // (N, H, Tq) each
+}
+
+std::pair<torch::Tensor, torch::Tensor> finish_row_entropy(const RowEntropy& raw,
+                                                           const torch::Tensor& key_padding_mask,
+                                                           int64_t keys, bool self_attention,
+                                                           bool normalized) {
+  auto entropy = raw.entropy;
+  auto valid = raw.has_mass;
+  if (key_padding_mask.defined() && self_attention) {
     valid = valid & (~key_padding_mask).unsqueeze(1);  // self-attention: padded queries are not rows
   }
   if (normalized) {
-    const auto keys = key_padding_mask.defined()
-                          ? (~key_padding_mask).sum(1).to(entropy.scalar_type())
-                          : torch::full({weights.size(0)}, static_cast<double>(weights.size(3)), entropy.options());
-    const auto log_n = keys.log().reshape({-1, 1, 1});
+    const auto n_keys = key_padding_mask.defined()
+                            ? (~key_padding_mask).sum(1).to(entropy.scalar_type())
+                            : torch::full({entropy.size(0)}, static_cast<double>(keys), entropy.options());
+    const auto log_n = n_keys.log().reshape({-1, 1, 1});
     entropy = torch::where(log_n > 0, entropy / log_n.clamp_min(1e-30), torch::zeros_like(entropy));
   }
   return {entropy, valid};
+}
+
+std::pair<torch::Tensor, torch::Tensor> attention_row_entropy(const torch::Tensor& weights,
+                                                              const torch::Tensor& key_padding_mask,
+                                                              bool normalized) {
+  return finish_row_entropy(raw_row_entropy(weights, key_padding_mask), key_padding_mask,
+                            weights.size(3), weights.size(2) == weights.size(3), normalized);
 }
 
 }  // namespace attnlab::attention

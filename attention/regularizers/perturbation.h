@@ -43,4 +43,18 @@ std::pair<torch::Tensor, torch::Tensor> attention_row_entropy(const torch::Tenso
                                                               const torch::Tensor& key_padding_mask,
                                                               bool normalized);
 
+// The same in two steps, so a fused kernel that computes the row entropies itself (without the
+// weights) is finished the same way. raw_row_entropy: (entropy in nats, has_mass) (N, H, Tq), before
+// normalisation and validity. finish_row_entropy: the validity and the optional normalisation,
+// for rows of an attention over `keys` keys; self_attention: Tq == Tk (padded queries drop out).
+struct RowEntropy {
+  torch::Tensor entropy;   // (N, H, Tq)
+  torch::Tensor has_mass;  // (N, H, Tq) bool: the row attends to at least one key
+};
+RowEntropy raw_row_entropy(const torch::Tensor& weights, const torch::Tensor& key_padding_mask);
+std::pair<torch::Tensor, torch::Tensor> finish_row_entropy(const RowEntropy& raw,
+                                                           const torch::Tensor& key_padding_mask,
+                                                           int64_t keys, bool self_attention,
+                                                           bool normalized);
+
 }  // namespace attnlab::attention

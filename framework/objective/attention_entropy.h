@@ -23,7 +23,9 @@ struct AttentionEntropyOptions {
 class AttentionEntropy : public Regularizer {
  public:
   explicit AttentionEntropy(AttentionEntropyOptions options) : options_(std::move(options)) {}
-  bool needs_weights() const override { return true; }
+  // Row entropies, not weights: a fused attention kernel gives them without the (B, H, T, T)
+  // weights. Sites a context recorded as weights only (tests, hand-made contexts) are read too.
+  bool needs_row_entropy() const override { return true; }
   bool reads_labels() const override { return false; }
   torch::Tensor compute(const RegularizerInputs& in) override;
 

@@ -40,6 +40,12 @@ bool Objective::needs_weights() const {
   return false;
 }
 
+bool Objective::needs_row_entropy() const {
+  for (const auto& r : regularizers_)
+    if (r.regularizer->needs_row_entropy()) return true;
+  return false;
+}
+
 bool Objective::needs_embeddings() const {
   for (const auto& r : regularizers_)
     if (r.regularizer->needs_embeddings()) return true;

@@ -60,6 +60,7 @@ class Objective {
 
   bool needs_scores() const;
   bool needs_weights() const;
+  bool needs_row_entropy() const;
   bool needs_embeddings() const;
   // Whether any regularizer reads no labels (so unlabelled data has something to feed).
   bool has_label_free_terms() const;

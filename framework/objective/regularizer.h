@@ -36,6 +36,9 @@ class Regularizer {
   // Whether the clean forward must record pre-softmax scores / attention weights for it.
   virtual bool needs_scores() const { return false; }
   virtual bool needs_weights() const { return false; }
+  // The rows' attention entropies (ForwardContext::row_entropies), which fused kernels give
+  // without materialising the weights.
+  virtual bool needs_row_entropy() const { return false; }
   // ... and the embeddings at the model's embedding sites (word AT / VAT).
   virtual bool needs_embeddings() const { return false; }
   // Whether the term reads the labels; terms that do not (VAT, AEM) also run on unlabelled batches.

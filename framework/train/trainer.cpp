@@ -320,6 +320,7 @@ std::unique_ptr<TrainingRun::UnlabelledBatch> TrainingRun::unlabelled_forward() 
   u->input = model_input(batch, device_);
   u->ctx.set_record_scores(objective_->needs_scores());
   u->ctx.set_record_weights(objective_->needs_weights());
+  u->ctx.set_record_row_entropy(objective_->needs_row_entropy());
   u->ctx.set_record_embeddings(objective_->needs_embeddings());
   u->out = model_->forward(u->input, u->ctx);
   return u;
@@ -349,6 +350,7 @@ void TrainingRun::step_once() {
     attention::ForwardContext ctx;
     ctx.set_record_scores(objective_->needs_scores());
     ctx.set_record_weights(objective_->needs_weights());
+    ctx.set_record_row_entropy(objective_->needs_row_entropy());
     ctx.set_record_embeddings(objective_->needs_embeddings());
     const models::ModelOutput out = model_->forward(input, ctx);
     statistics_.add(ctx);

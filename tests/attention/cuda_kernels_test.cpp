@@ -220,5 +220,33 @@ TEST(CudaTapAttention, MohHeadSparseMatchesDenseAten) {
   }
 }
 
+// What the entropy regularizer reads: the row entropies the fused path reports equal those the
+// ATen path takes from the weights (kernels off), and so do the rows that have keys.
+TEST(CudaTapAttention, RowEntropiesOfTheFusedPathMatchTheAtenPath) {
+  SKIP_WITHOUT_CUDA();
+  torch::manual_seed(5);
+  MhaOptions o;
+  o.d_model = 64;
+  o.heads = 4;
+  auto mha = std::make_shared<MultiHeadAttention>(o);
+  mha->to(torch::kCUDA);
+  const auto x = torch::randn({2, 77, 64}, torch::kCUDA);
+  auto pad = torch::zeros({2, 77}, torch::TensorOptions().dtype(torch::kBool).device(torch::kCUDA));
+  pad[1].narrow(0, 50, 27).fill_(true);
+  const auto run = [&](bool kernels_on) {
+    std::optional<kernels::CudaKernelsDisabled> off;
+    if (!kernels_on) off.emplace();
+    ForwardContext ctx;
+    ctx.set_record_row_entropy(true);
+    mha->forward(AttentionCall{x, pad, true}, ctx, "layer0");
+    return std::make_pair(ctx.row_entropies().at("layer0").to(torch::kFloat),
+                          ctx.row_has_keys().at("layer0"));
+  };
+  const auto [h_kernel, keys_kernel] = run(true);
+  const auto [h_aten, keys_aten] = run(false);
+  EXPECT_LT((h_kernel - h_aten).abs().max().item<double>(), 1e-4);
+  EXPECT_TRUE(torch::equal(keys_kernel, keys_aten));
+}
+
 }  // namespace
 }  // namespace attnlab::attention

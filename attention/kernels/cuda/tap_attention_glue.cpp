@@ -2,6 +2,8 @@
 // argument checks, layouts, and the autograd function (cuda/tap_attention.h).
 #include <c10/cuda/CUDAGuard.h>
 
+#include <limits>
+
 #include "attention/kernels/cuda/cuda_glue.h"
 #include "attention/kernels/cuda/tap_attention.h"
 #include "attention/kernels/cuda_kernels.h"
@@ -66,7 +68,8 @@ class TapAttentionFunction : public torch::autograd::Function<TapAttentionFuncti
         {q, k, v, perturbation, key_padding, rows, row_count, out, lse, entropy});
     ctx->saved_data["causal"] = causal;
     ctx->saved_data["scale"] = scale;
-    return {out, entropy};
+    ctx->mark_non_differentiable({lse});
+    return {out, entropy, lse};
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
@@ -144,7 +147,7 @@ TapAttentionOutput tap_attention(const torch::Tensor& q, const torch::Tensor& k,
   }
   const auto outputs = TapAttentionFunction::apply(q.contiguous(), k.contiguous(), v.contiguous(),
                                                    p, pad, r, count, causal, scale);
-  return {outputs[0], outputs[1]};
+  return {outputs[0], outputs[1], outputs[2] > -std::numeric_limits<float>::infinity()};
 }
 
 }  // namespace attnlab::attention::kernels
