@@ -9,8 +9,9 @@
 #                                      attnlab against the LibTorch inside Python's torch (so the CUDA
 #                                      kernels and their glue are compiled and registered), run the
 #                                      kernel tests (kernel against ATen reference) and the Mega and
-#                                      MoH tests, then `attnlab bench kernels`, and print one report:
-#                                      GPU, driver, CUDA, LibTorch, commit, test results, table.
+#                                      MoH tests, `attnlab bench kernels`, and the ListOps Mega recipe
+#                                      for 300 steps with and without the kernels, and print one
+#                                      report: GPU, driver, CUDA, LibTorch, commit, tests, tables.
 # The report is also written to build-gpu/gpu_check.md and the table to build-gpu/kernels.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,31 @@ case "$mode" in
     tests_rc=${PIPESTATUS[0]}
     set -e
     "$build/attnlab" bench kernels --json "$build/kernels.json" | tee "$build/kernels.md"
+    # End to end: the ListOps Mega recipe with the kernels and without (same seed and batches).
+    for kernels in true false; do
+      "$build/attnlab" train recipes/mega/listops_mega.yaml train.device=cuda train.steps=300 \
+        train.eval_every=300 train.cuda_kernels=$kernels train.resume=never train.progress=lines \
+        run_dir="$build/e2e_kernels_$kernels" >"$build/e2e_kernels_$kernels.log" 2>&1 ||
+        echo "gpu_check: the ListOps Mega run with cuda_kernels=$kernels failed (see $build/e2e_kernels_$kernels.log)"
+    done
+    "$python" - "$build" >"$build/e2e.md" <<'PY'
+import json, sys
+build = sys.argv[1]
+print("| ListOps Mega, 300 steps | steps/s | last train loss | val accuracy |")
+print("|---|---|---|---|")
+for kernels in ("true", "false"):
+    run = f"{build}/e2e_kernels_{kernels}"
+    try:
+        summary = json.load(open(f"{run}/summary.json"))
+        rows = [json.loads(line) for line in open(f"{run}/metrics.jsonl")]
+        train = [r for r in rows if r.get("kind") == "train"][-1]
+        val = [r for r in rows if r.get("kind") == "eval" and r.get("split") == "val"][-1]
+        print(f"| cuda_kernels={kernels} | {summary['throughput']['steps_per_s']:.2f} | "
+              f"{train['loss']:.4f} | {val['accuracy']:.3f} |")
+    except (OSError, KeyError, IndexError, ValueError) as error:
+        print(f"| cuda_kernels={kernels} | failed: {error} | | |")
+PY
+    cat "$build/e2e.md"
     {
       echo "# attnlab GPU check"
       echo
@@ -64,6 +90,8 @@ case "$mode" in
       echo "- kernel tests: $(grep -E 'tests passed|tests failed' "$tests_log" | tail -1)"
       echo
       cat "$build/kernels.md"
+      echo
+      cat "$build/e2e.md"
     } | tee "$build/gpu_check.md"
     exit "$tests_rc"
     ;;
