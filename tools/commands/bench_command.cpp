@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "framework/errors.h"
@@ -84,16 +83,6 @@ const char* kHelp =
     "and rows. Example:\n"
     "  attnlab bench attention --lengths 512,2048 --modules mha,moh75,moh75_skip --threads 2\n";
 
-std::vector<std::string> split_commas(const std::string& option, const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(item);
-  if (out.empty()) throw UserError(option + ": expected a comma-separated list, got '" + text + "'");
-  return out;
-}
-
 struct BenchOptions {
   AttentionBenchSettings settings;
   std::string json_path;
@@ -117,9 +106,9 @@ BenchOptions parse_options(const Args& args) {
     auto& s = o.settings;
     if (key == "--lengths") {
       s.lengths.clear();
-      for (const auto& t : split_commas(key, value)) s.lengths.push_back(parse_int_option(key, t));
+      for (const auto& t : parse_list_option(key, value)) s.lengths.push_back(parse_int_option(key, t));
     } else if (key == "--modules") {
-      s.modules = split_commas(key, value);
+      s.modules = parse_list_option(key, value);
     } else if (key == "--d-model") {
       s.d_model = parse_int_option(key, value);
     } else if (key == "--batch") {

@@ -2,7 +2,6 @@
 // table (plus JSON on request) with the device, LibTorch version and commit it was measured at.
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -33,16 +32,6 @@ const char* kHelp =
     "  tap_attention  softmax attention + row entropy, fwd + bwd: fused kernel vs ATen\n"
     "  mha            the mha module, 8 heads, fwd + bwd\n"
     "  moh75, moh50   the moh module (2 shared + 4 or 2 of 6 routed heads, skip_unselected)\n";
-
-std::vector<std::string> split_commas(const std::string& option, const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(item);
-  if (out.empty()) throw UserError(option + ": expected a comma-separated list, got '" + text + "'");
-  return out;
-}
 
 std::string vs_mha(const KernelBenchRow& row) {
   if (row.speedup_over_mha <= 0.0) return "-";
@@ -82,11 +71,11 @@ int bench_kernels(const Args& args) {
     if (i + 1 >= args.size()) throw UserError(key + ": missing value (see attnlab bench kernels --help)");
     const std::string& value = args[++i];
     if (key == "--device") s.device = value;
-    else if (key == "--cases") s.cases = split_commas(key, value);
-    else if (key == "--dtypes") s.dtypes = split_commas(key, value);
+    else if (key == "--cases") s.cases = parse_list_option(key, value);
+    else if (key == "--dtypes") s.dtypes = parse_list_option(key, value);
     else if (key == "--lengths") {
       s.lengths.clear();
-      for (const auto& t : split_commas(key, value)) s.lengths.push_back(parse_int_option(key, t, 1));
+      for (const auto& t : parse_list_option(key, value)) s.lengths.push_back(parse_int_option(key, t, 1));
     } else if (key == "--batch") s.batch = parse_int_option(key, value, 1);
     else if (key == "--d-model") s.d_model = parse_int_option(key, value, 1);
     else if (key == "--repeats") s.repeats = parse_int_option(key, value, 1);

@@ -1,7 +1,6 @@
 // `attnlab bench train`: parses the options, runs tools/bench/train_bench.h and prints its table.
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -31,15 +30,6 @@ const char* kHelp =
     "--root is the repository (recipes/, tools/bench/); key=value overrides go to every trainer run\n"
     "(e.g. train.blas_threads=2). Configurations:\n";
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 }  // namespace
 
 int bench_train(const Args& args) {
@@ -63,7 +53,7 @@ int bench_train(const Args& args) {
     }
     if (i + 1 >= args.size()) throw UserError(key + ": missing value (see attnlab bench train --help)");
     const std::string& value = args[++i];
-    if (key == "--configs") s.configs = split_list(value);
+    if (key == "--configs") s.configs = parse_list_option(key, value);
     else if (key == "--steps") s.steps = parse_int_option(key, value, 10);
     else if (key == "--repeats") s.repeats = parse_int_option(key, value, 1);
     else if (key == "--threads") s.threads = parse_int_option(key, value, 0);

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <exception>
+#include <sstream>
 
 #include "framework/errors.h"
 
@@ -35,6 +36,16 @@ double parse_positive_option(const std::string& option, const std::string& text)
     throw UserError(option + ": expected a positive number, got '" + text + "'");
   }
   return v;
+}
+
+std::vector<std::string> parse_list_option(const std::string& option, const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  if (out.empty()) throw UserError(option + ": expected a comma-separated list, got '" + text + "'");
+  return out;
 }
 
 }  // namespace attnlab::tools

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace attnlab::tools {
 
@@ -14,5 +15,8 @@ int64_t parse_int_option(const std::string& option, const std::string& text,
                          std::optional<int64_t> lowest = std::nullopt);
 // A finite number > 0. Errors read "OPTION: expected a positive number, got 'TEXT'".
 double parse_positive_option(const std::string& option, const std::string& text);
+// The non-empty items of "a,b,,c". None at all reads "OPTION: expected a comma-separated list,
+// got 'TEXT'".
+std::vector<std::string> parse_list_option(const std::string& option, const std::string& text);
 
 }  // namespace attnlab::tools
