@@ -52,22 +52,18 @@ torch::Tensor ForwardContext::on_embeddings(const std::string& site, const torch
 
 torch::Tensor ForwardContext::perturbed(const std::string& site, const torch::Tensor& t,
                                         const char* what) const {
-  const auto found = perturbations_.find(site);
-  if (found == perturbations_.end()) return t;
-  const torch::Tensor& r = found->second;
-  TORCH_CHECK(broadcasts_to(r, t.sizes()), "perturbation for site '", site, "' has shape ", shape_string(r),
-              ", which does not broadcast to the ", what, "' shape ", shape_string(t));
+  const torch::Tensor r = perturbation(site, t.sizes(), what);
   // Keep r's graph (VAT differentiates through it); only match device and dtype.
-  return t + r.to(t.device(), t.scalar_type());
+  return r.defined() ? t + r.to(t.device(), t.scalar_type()) : t;
 }
 
-torch::Tensor ForwardContext::perturbation(const std::string& site,
-                                           torch::IntArrayRef scores_shape) const {
+torch::Tensor ForwardContext::perturbation(const std::string& site, torch::IntArrayRef shape,
+                                           const char* what) const {
   const auto found = perturbations_.find(site);
   if (found == perturbations_.end()) return {};
   const torch::Tensor& r = found->second;
-  TORCH_CHECK(broadcasts_to(r, scores_shape), "perturbation for site '", site, "' has shape ",
-              shape_string(r), ", which does not broadcast to the scores' shape ", scores_shape);
+  TORCH_CHECK(broadcasts_to(r, shape), "perturbation for site '", site, "' has shape ",
+              shape_string(r), ", which does not broadcast to the ", what, "' shape ", shape);
   return r;
 }
 

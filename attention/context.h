@@ -57,9 +57,10 @@ class ForwardContext {
   // perturbation. A fused kernel that adds the perturbation itself (attention/kernels/) may run
   // when this is false; it calls visit() instead of the tap.
   bool records() const { return record_scores_ || record_weights_ || detach_attention_; }
-  // The perturbation registered for `site`, or undefined; checked to broadcast to a scores
-  // tensor of shape `scores_shape` (B, H, Tq, Tk), with its autograd graph kept.
-  torch::Tensor perturbation(const std::string& site, torch::IntArrayRef scores_shape) const;
+  // The perturbation registered for `site`, or undefined; checked to broadcast to a tensor of
+  // `shape`, e.g. the scores (B, H, Tq, Tk) (`what` names it in the error), graph kept.
+  torch::Tensor perturbation(const std::string& site, torch::IntArrayRef shape,
+                             const char* what = "scores") const;
 
   // Called by models on their (B, T, E) embeddings (before dropout). Records them when asked and
   // returns them plus the perturbation registered for `site`, if any.

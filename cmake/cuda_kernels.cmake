@@ -53,7 +53,7 @@ function(attnlab_add_cuda_compile_checks)
       COMMAND ${ATTNLAB_NVCC} -std=c++17 -arch=${ATTNLAB_CUDA_CHECK_ARCH} -Werror all-warnings
               -I${CMAKE_SOURCE_DIR} -c ${source} -o ${out}/${name}.o)
   endforeach()
-  set(includes -I${CMAKE_SOURCE_DIR} -I${CMAKE_SOURCE_DIR}/cmake/cuda_glue_stub -I${cuda_bin}/../include)
+  set(includes -I${CMAKE_SOURCE_DIR} -I${CMAKE_SOURCE_DIR}/cmake/cuda_glue_headers -I${cuda_bin}/../include)
   foreach(dir ${TORCH_INCLUDE_DIRS})
     list(APPEND includes -I${dir})
   endforeach()

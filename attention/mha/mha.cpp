@@ -86,13 +86,13 @@ AttentionOutput MultiHeadAttention::forward(const AttentionCall& call, ForwardCo
   const auto k = split_heads(k_proj_->forward(x));
   const auto v = split_heads(v_proj_->forward(x));
 
-  const double scale = 1.0 / std::sqrt(static_cast<double>(d_h));
   torch::Tensor heads_out;  // (B,H,T,d_h)
   if (fused_attention_applies(q, options_.dropout, is_training(), ctx)) {
     // The CUDA kernel adds the site's perturbation itself and never stores the scores.
     ctx.visit(site);
     const auto fused = kernels::tap_attention(q, k, v, ctx.perturbation(site, {batch, h, t, t}),
-                                              call.key_padding_mask, call.causal, scale);
+                                              call.key_padding_mask, call.causal,
+                                              1.0 / std::sqrt(static_cast<double>(d_h)));
     ctx.on_row_entropy(site, fused.entropy, fused.has_keys, call.key_padding_mask, t);
     heads_out = fused.out;
   } else {

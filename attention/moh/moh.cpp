@@ -76,14 +76,15 @@ torch::Tensor MixtureOfHeadsAttention::dense_heads(const torch::Tensor& q, const
 torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const torch::Tensor& k,
                                                   const torch::Tensor& v,
                                                   const torch::Tensor& selected,
-                                                  const AttentionCall& call) {
+                                                  const AttentionCall& call,
+                                                  const ForwardContext& ctx) {
   const int64_t batch = q.size(0), t = q.size(2), d_h = head_dim();
   const int64_t h_s = options_.shared_heads, h_r = routed_heads();
   const double scale = 1.0 / std::sqrt(static_cast<double>(d_h));
   std::vector<torch::Tensor> parts;
   // The CUDA kernel computes exactly the listed rows (head-sparse); ATen computes the padding
-  // slots too and drops them.
-  const bool fused = kernels::tap_attention_applies(q) && !(is_training() && options_.dropout > 0);
+  // slots too and drops them. (The skip path runs only when nothing observes the site.)
+  const bool fused = fused_attention_applies(q, options_.dropout, is_training(), ctx);
   if (h_s > 0 && fused) {
     parts.push_back(kernels::tap_attention(q.narrow(1, 0, h_s), k.narrow(1, 0, h_s),
                                            v.narrow(1, 0, h_s), {}, call.key_padding_mask,
@@ -169,7 +170,7 @@ AttentionOutput MixtureOfHeadsAttention::forward(const AttentionCall& call, Forw
   // a recording or perturbing context gets the dense path and the real (B,H,T,T) tensors.
   last_skipped_ = options_.skip_unselected && routed_heads() > 0 && !ctx.observes(site);
   if (last_skipped_) ctx.visit(site);
-  const auto heads_out = last_skipped_ ? skip_heads(q, k, v, routing.selected, call)
+  const auto heads_out = last_skipped_ ? skip_heads(q, k, v, routing.selected, call, ctx)
                                        : dense_heads(q, k, v, call, ctx, site);  // (B,H,T,d_h)
 
   const auto gates = routing.gates.to(heads_out.scalar_type()).transpose(1, 2).unsqueeze(-1);

@@ -76,7 +76,8 @@ class MixtureOfHeadsAttention : public AttentionModule {
   // Shared heads dense, routed heads only on the rows of tokens that selected them: (B, H, T, d_h)
   // with zero rows where (token, head) was not selected.
   torch::Tensor skip_heads(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                           const torch::Tensor& selected, const AttentionCall& call);
+                           const torch::Tensor& selected, const AttentionCall& call,
+                           const ForwardContext& ctx);
 
   MohOptions options_;
   torch::nn::Linear q_proj_{nullptr};

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,21 @@ TEST(CudaKernels, BuiltWhereverCudaIsAvailableAndNeverTakenOnCpu) {
 
 double max_error(const torch::Tensor& got, const torch::Tensor& oracle) {
   return (got.to(torch::kCPU, torch::kDouble) - oracle).abs().max().item<double>();
+}
+
+// FlashAttention's rule for each output i: the kernel's error against the float64 oracle is at
+// most twice the ATen path's in the same precision (plus a floor of 1e-6 of the oracle's scale).
+void expect_within_twice_aten(const std::vector<torch::Tensor>& kernel,
+                              const std::vector<torch::Tensor>& aten,
+                              const std::vector<torch::Tensor>& oracle, const char* const* names,
+                              const std::string& where) {
+  for (size_t i = 0; i < oracle.size(); ++i) {
+    const double floor = 1e-6 * oracle[i].abs().max().item<double>() + 1e-12;
+    const double err_kernel = max_error(kernel[i], oracle[i]);
+    const double err_aten = max_error(aten[i], oracle[i]);
+    EXPECT_LE(err_kernel, 2.0 * err_aten + floor)
+        << names[i] << where << " kernel " << err_kernel << " aten " << err_aten;
+  }
 }
 
 // The EMA output and the gradients of sum(y * g) with respect to x and every parameter.
@@ -80,15 +96,9 @@ TEST(CudaEmaScan, WithinTwiceTheAtenPathErrorForOutputAndEveryGradient) {
           const kernels::CudaKernelsDisabled off;
           aten = run_ema(gpu_ema, x.to(torch::kCUDA), g, causal);
         }
-        for (size_t i = 0; i < oracle.values.size(); ++i) {
-          const auto& ref = oracle.values[i];
-          const double floor = 1e-6 * ref.abs().max().item<double>() + 1e-12;
-          const double err_kernel = max_error(kernel.values[i], ref);
-          const double err_aten = max_error(aten.values[i], ref);
-          EXPECT_LE(err_kernel, 2.0 * err_aten + floor)
-              << names[i] << " T=" << t << " dtype=" << dtype << " bidirectional=" << bidirectional
-              << " kernel " << err_kernel << " aten " << err_aten;
-        }
+        std::ostringstream where;
+        where << " T=" << t << " dtype=" << dtype << " bidirectional=" << bidirectional;
+        expect_within_twice_aten(kernel.values, aten.values, oracle.values, names, where.str());
       }
     }
   }
@@ -171,15 +181,9 @@ TEST(CudaTapAttention, WithinTwiceTheAtenPathErrorForOutputEntropyAndEveryGradie
                                     g_entropy.to(torch::kCUDA), true);
         const auto aten = run_tap(in_gpu, pad.to(torch::kCUDA), causal, g_out.to(torch::kCUDA),
                                   g_entropy.to(torch::kCUDA), false);
-        for (size_t i = 0; i < oracle.values.size(); ++i) {
-          const auto& ref = oracle.values[i];
-          const double floor = 1e-6 * ref.abs().max().item<double>() + 1e-12;
-          const double err_kernel = max_error(kernel.values[i], ref);
-          const double err_aten = max_error(aten.values[i], ref);
-          EXPECT_LE(err_kernel, 2.0 * err_aten + floor)
-              << names[i] << " T=" << t << " dtype=" << dtype << " causal=" << causal << " kernel "
-              << err_kernel << " aten " << err_aten;
-        }
+        std::ostringstream where;
+        where << " T=" << t << " dtype=" << dtype << " causal=" << causal;
+        expect_within_twice_aten(kernel.values, aten.values, oracle.values, names, where.str());
       }
     }
   }

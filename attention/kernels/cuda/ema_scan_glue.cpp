@@ -7,6 +7,7 @@
 #include "attention/kernels/cuda/cuda_glue.h"
 #include "attention/kernels/cuda/ema_scan.h"
 #include "attention/kernels/cuda_kernels.h"
+#include "attention/kernels/ema_scan_emulation.h"
 
 namespace attnlab::attention::kernels {
 namespace {
@@ -76,12 +77,15 @@ class EmaScanFunction : public torch::autograd::Function<EmaScanFunction> {
                                             qd.data_ptr<float>(), grad_u.data_ptr<float>(),
                                             grad_r.data_ptr<float>(), shape, current_stream(x)),
                    "ema_scan_parameter_grads");
-      // (B, chunks, D, h) partial sums -> (D, h); s = w u, so dw = e G_u, de = w G_u, dq = w e G_r.
-      const auto gu = grad_u.view({-1, d, h}).sum(0), gr = grad_r.view({-1, d, h}).sum(0);
-      const auto wd = rows(w, dir * d, d), ed = rows(e, dir * d, d);
-      gw.push_back(ed * gu);
-      ge.push_back(wd * gu);
-      gq.push_back(wd * ed * gr);
+      // The formulas the CPU tests check (ema_scan_emulation.h): s = w u, so dw = e G_u,
+      // de = w G_u, dq = w e G_r, summed over b and chunks.
+      const int64_t chunks = ema_scan_chunks(shape);
+      const auto grads = ema_parameter_grads(
+          {grad_u.view({shape.batch, chunks, d, h}), grad_r.view({shape.batch, chunks, d, h})},
+          rows(w, dir * d, d), rows(e, dir * d, d));
+      gw.push_back(grads.w);
+      ge.push_back(grads.e);
+      gq.push_back(grads.q);
     }
     const auto as = [](const std::vector<torch::Tensor>& parts, const torch::Tensor& like) {
       return torch::cat(parts, 0).to(like.scalar_type());
