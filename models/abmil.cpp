@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "attention/kernels/dropout.h"
+
 namespace attnlab::models {
 
 Abmil::Abmil(const AbmilOptions& options, const InputSpec& spec, const AttentionBuilder& attention)
@@ -36,7 +38,6 @@ Abmil::Abmil(const AbmilOptions& options, const InputSpec& spec, const Attention
   } else {
     throw std::invalid_argument("abmil: pooling must be gated, additive or attention, not '" + options.pooling + "'");
   }
-  drop_ = register_module("drop", nn::Dropout(options.dropout));
   head_ = register_module("head", nn::Linear(options.hidden, spec.num_classes));
 }
 
@@ -69,7 +70,7 @@ ModelOutput Abmil::forward(const ModelInput& input, attention::ForwardContext& c
     z = norm_->forward(a.out.select(1, 0));  // the query token's row, (B, D)
     out.aux_losses = std::move(a.aux_losses);
   }
-  out.logits = head_->forward(drop_->forward(z));
+  out.logits = head_->forward(attention::kernels::dropout(z, options_.dropout, is_training()));
   return out;
 }
 

@@ -59,7 +59,6 @@ class Abmil : public Model {
   attention::AttentionPtr attn_;
   torch::Tensor query_;
   torch::nn::LayerNorm norm_{nullptr};
-  torch::nn::Dropout drop_{nullptr};
   torch::nn::Linear head_{nullptr};
 };
 

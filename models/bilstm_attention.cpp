@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "attention/kernels/dropout.h"
 #include "models/pretrained_embeddings.h"
 
 namespace attnlab::models {
@@ -23,7 +24,6 @@ BiLstmAttention::BiLstmAttention(const BiLstmAttentionOptions& options, const In
   p.attention_dim = options.attention_dim;
   p.score = options.score;
   pool_ = register_module("pool", attention::AdditivePooling(p));
-  drop_ = register_module("drop", torch::nn::Dropout(options.dropout));
   head_ = register_module("head", torch::nn::Linear(2 * options.hidden, spec.num_classes));
 }
 
@@ -31,8 +31,11 @@ ModelOutput BiLstmAttention::forward(const ModelInput& input, attention::Forward
   const auto& tokens = input.inputs;
   TORCH_CHECK(tokens.dim() == 2, "bilstm_attention expects token ids (B, T), got ", tokens.sizes());
   const int64_t t = tokens.size(1);
+  const auto drop = [&](const torch::Tensor& x) {
+    return attention::kernels::dropout(x, options_.dropout, is_training());
+  };
   // The tap sees the embeddings before dropout: word AT/VAT perturb them there.
-  const auto embedded = drop_->forward(ctx.on_embeddings("embed", embed_->forward(tokens), input.padding_mask));
+  const auto embedded = drop(ctx.on_embeddings("embed", embed_->forward(tokens), input.padding_mask));
   // Packed by real length (an all-padding row counts as length 1 so packing accepts it; pooling
   // then gives it zero weight everywhere), so the backward direction starts at the last real token.
   const auto lengths = input.padding_mask.defined()
@@ -44,7 +47,7 @@ ModelOutput BiLstmAttention::forward(const ModelInput& input, attention::Forward
   const auto encoded = std::get<0>(lstm_->forward_with_packed_input(packed));
   const auto h = std::get<0>(rnn::pad_packed_sequence(encoded, /*batch_first=*/true, 0.0, t));  // (B,T,2H)
   const auto pooled = pool_->forward(h, input.padding_mask, ctx, "pool");
-  return {head_->forward(drop_->forward(pooled.context)), {}};
+  return {head_->forward(drop(pooled.context)), {}};
 }
 
 }  // namespace attnlab::models

@@ -39,7 +39,6 @@ class BiLstmAttention : public Model {
   torch::nn::Embedding embed_{nullptr};
   torch::nn::LSTM lstm_{nullptr};
   attention::AdditivePooling pool_{nullptr};
-  torch::nn::Dropout drop_{nullptr};
   torch::nn::Linear head_{nullptr};
 };
 

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "attention/kernels/dropout.h"
 #include "attention/mega/mega_attention.h"
 
 namespace attnlab::models {
@@ -119,7 +120,7 @@ ModelOutput DecoderLM::forward_embedded(const torch::Tensor& embedded, const tor
                 "decoder_lm: padding_mask must be (B, T) = (", b, ", ", t, ") bool, got ", mask.sizes());
     mask = mask.to(embedded.device());
   }
-  auto h = torch::dropout(embedded, options_.dropout, is_training());  // (B,T,D)
+  auto h = attention::kernels::dropout(embedded, options_.dropout, is_training());  // (B,T,D)
   ModelOutput out;
   for (int64_t i = 0; i < options_.layers; ++i) {
     const std::string site = "layer" + std::to_string(i);

@@ -1,10 +1,12 @@
 // Pre-norm encoder block; see encoder_block.h.
 #include "models/encoder_block.h"
 
+#include "attention/kernels/dropout.h"
+
 namespace attnlab::models {
 
 EncoderBlockImpl::EncoderBlockImpl(const EncoderBlockOptions& options, attention::AttentionPtr attn)
-    : attn_(std::move(attn)) {
+    : attn_(std::move(attn)), dropout_(options.dropout) {
   TORCH_CHECK(attn_ != nullptr, "encoder block: the attention builder returned no module");
   TORCH_CHECK(options.d_model > 0 && options.ff_dim > 0,
               "encoder block: d_model and ff_dim must be positive");
@@ -17,9 +19,6 @@ EncoderBlockImpl::EncoderBlockImpl(const EncoderBlockOptions& options, attention
   norm2_ = register_module("norm2", norm());
   ff_in_ = register_module("ff_in", torch::nn::Linear(options.d_model, options.ff_dim));
   ff_out_ = register_module("ff_out", torch::nn::Linear(options.ff_dim, options.d_model));
-  attn_drop_ = register_module("attn_drop", torch::nn::Dropout(options.dropout));
-  ff_drop_ = register_module("ff_drop", torch::nn::Dropout(options.dropout));
-  ff_inner_drop_ = register_module("ff_inner_drop", torch::nn::Dropout(options.dropout));
 }
 
 torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x,
@@ -28,10 +27,12 @@ torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x,
                                         std::vector<attention::AuxLoss>& aux) {
   auto attended = attn_->forward({norm1_->forward(x), key_padding_mask, causal}, ctx, site);
   for (auto& loss : attended.aux_losses) aux.push_back(std::move(loss));
-  auto y = x + attn_drop_->forward(attended.out);  // (B,T,D)
-  auto hidden =
-      ff_inner_drop_->forward(torch::gelu(ff_in_->forward(norm2_->forward(y))));  // (B,T,F)
-  return y + ff_drop_->forward(ff_out_->forward(hidden));                         // (B,T,D)
+  const auto drop = [&](const torch::Tensor& t) {
+    return attention::kernels::dropout(t, dropout_, is_training());
+  };
+  auto y = x + drop(attended.out);                                            // (B,T,D)
+  auto hidden = drop(torch::gelu(ff_in_->forward(norm2_->forward(y))));      // (B,T,F)
+  return y + drop(ff_out_->forward(hidden));                                  // (B,T,D)
 }
 
 }  // namespace attnlab::models

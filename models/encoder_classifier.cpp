@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "attention/kernels/dropout.h"
 #include "models/pretrained_embeddings.h"
 
 namespace attnlab::models {
@@ -72,7 +73,6 @@ EncoderClassifier::EncoderClassifier(const EncoderClassifierOptions& options, co
   if (cls_) {
     cls_token_ = register_parameter("cls_token", torch::randn({1, 1, d}) * 0.02);
   }
-  embed_drop_ = register_module("embed_drop", torch::nn::Dropout(options.dropout));
 
   const EncoderBlockOptions block_options{d, options.ff_dim > 0 ? options.ff_dim : 4 * d,
                                           options.dropout, options.norm_eps};
@@ -116,7 +116,7 @@ torch::Tensor EncoderClassifier::embed_inputs(const ModelInput& input, attention
   } else {
     h = h + sinusoidal_positions(length, options_.d_model, h.options()).unsqueeze(0);
   }
-  return embed_drop_->forward(h);
+  return attention::kernels::dropout(h, options_.dropout, is_training());
 }
 
 ModelOutput EncoderClassifier::forward(const ModelInput& input, attention::ForwardContext& ctx) {

@@ -52,7 +52,6 @@ class EncoderClassifier : public Model {
   torch::nn::Linear feature_embed_{nullptr};
   torch::nn::Embedding pos_{nullptr};
   torch::Tensor cls_token_;  // (1, 1, D)
-  torch::nn::Dropout embed_drop_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
   torch::nn::LayerNorm final_norm_{nullptr};
   torch::nn::Linear head_{nullptr};

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "attention/kernels/dropout.h"
 #include "attention/mega/mega_attention.h"
 #include "models/encoder_classifier.h"
 #include "models/pretrained_embeddings.h"
@@ -69,7 +70,7 @@ ModelOutput MegaEncoder::forward(const ModelInput& input, attention::ForwardCont
   const torch::Tensor& mask = input.padding_mask;  // (B, T) or undefined
   torch::Tensor h = token_embed_ ? token_embed_->forward(input.inputs) : feature_embed_->forward(input.inputs);  // (B,T,D)
   h = ctx.on_embeddings("embed", h, mask);
-  h = torch::dropout(h, options_.dropout, is_training());
+  h = attention::kernels::dropout(h, options_.dropout, is_training());
   ModelOutput out;
   for (size_t i = 0; i < layer_list_.size(); ++i) {
     auto a = layer_list_[i]->attn->forward(attention::AttentionCall{h, mask, false}, ctx, "layer" + std::to_string(i));
@@ -78,7 +79,7 @@ ModelOutput MegaEncoder::forward(const ModelInput& input, attention::ForwardCont
   }
   if (final_norm_) h = final_norm_->forward(h, mask);
   torch::Tensor z = masked_mean(h, mask);  // (B, D)
-  if (classifier_) z = torch::gelu(torch::dropout(classifier_->forward(z), options_.dropout, is_training()));  // (B, H)
+  if (classifier_) z = torch::gelu(attention::kernels::dropout(classifier_->forward(z), options_.dropout, is_training()));  // (B, H)
   out.logits = head_->forward(z);  // (B, C)
   return out;
 }

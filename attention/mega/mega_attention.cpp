@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attention/kernels/dropout.h"
 #include "attention/mha/mha.h"
 
 namespace attnlab::attention {
@@ -101,7 +102,7 @@ AttentionOutput MegaAttention::forward(const AttentionCall& call, ForwardContext
   // V comes from the normalised input, not from the EMA output (as in the code).
   const auto v = torch::silu(v_proj_->forward(x_hat));  // (B,T,v)
   auto mx = move_->forward(x_hat, mask, call.causal);   // (B,T,D)
-  mx = torch::dropout(mx, options_.dropout, is_training());
+  mx = kernels::dropout(mx, options_.dropout, is_training());
 
   const auto base = mx_proj_->forward(mx);  // (B,T,2D+z+v) = [u | z | r | hx]
   const auto u = torch::sigmoid(base.narrow(-1, 0, d));
@@ -114,7 +115,7 @@ AttentionOutput MegaAttention::forward(const AttentionCall& call, ForwardContext
 
   const auto attended = attend(q, k, v, mask, call.causal, ctx, site);  // (B,T,v)
   auto h = torch::silu(hx + h_proj_->forward(attended * r));            // (B,T,D)
-  h = torch::dropout(h, options_.dropout, is_training());
+  h = kernels::dropout(h, options_.dropout, is_training());
   auto out = x + u * (h - x);  // phi * H + (1 - phi) * X
   if (!options_.prenorm) out = norm_->forward(out, mask);
   return AttentionOutput{out, {}};
@@ -173,8 +174,8 @@ torch::Tensor MegaAttention::attend(const torch::Tensor& q, const torch::Tensor&
     if (masked.defined()) weights = weights.masked_fill(masked, 0.0);
   }
   ctx.on_weights(site, weights);
-  weights = torch::dropout(weights, options_.attention_dropout, is_training());
-  vc = torch::dropout(vc, options_.hidden_dropout, is_training());
+  weights = kernels::dropout(weights, options_.attention_dropout, is_training());
+  vc = kernels::dropout(vc, options_.hidden_dropout, is_training());
 
   const auto h = torch::matmul(weights, vc);            // (B*nc,1,c,v)
   return h.reshape({b, padded_t, vd}).narrow(1, 0, t);  // (B,T,v)

@@ -1,6 +1,8 @@
 // Mega's normalised feed-forward layer; see normalized_ffn.h for the equations.
 #include "attention/mega/normalized_ffn.h"
 
+#include "attention/kernels/dropout.h"
+
 namespace attnlab::attention {
 
 NormalizedFFNImpl::NormalizedFFNImpl(const NormalizedFFNOptions& options) : options_(options) {
@@ -34,8 +36,8 @@ torch::Tensor NormalizedFFNImpl::forward(const torch::Tensor& x,
   const auto mask = key_padding_mask.defined() ? key_padding_mask.to(x.device()) : torch::Tensor();
   const auto in = options_.prenorm ? norm_->forward(x, mask) : x;
   auto hidden = torch::silu(fc1_->forward(in));  // (B,T,F)
-  hidden = torch::dropout(hidden, options_.hidden_dropout, is_training());
-  const auto update = torch::dropout(fc2_->forward(hidden), options_.dropout, is_training());
+  hidden = kernels::dropout(hidden, options_.hidden_dropout, is_training());
+  const auto update = kernels::dropout(fc2_->forward(hidden), options_.dropout, is_training());
   const auto out = x + update;
   return options_.prenorm ? out : norm_->forward(out, mask);
 }

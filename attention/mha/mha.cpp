@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "attention/kernels/cuda_kernels.h"
+#include "attention/kernels/dropout.h"
 
 namespace attnlab::attention {
 
@@ -62,9 +63,17 @@ torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& m
   // gradient. Leave such rows unmasked for the softmax and zero them afterwards: the zeroing stops
   // their gradient, and nothing non-finite is ever computed.
   const auto dead = masked.all(-1, /*keepdim=*/true);                      // (B|1,1,Tq,1)
-  const auto drop = torch::logical_and(masked, torch::logical_not(dead));  // (B|1,1,Tq,Tk)
-  const auto filled = scores.masked_fill(drop, -std::numeric_limits<double>::infinity());
-  return torch::softmax(filled, -1).masked_fill(dead, 0.0);
+  const auto drop = torch::logical_and(masked, torch::logical_not(dead));  // (B|1,1,Tq|1,Tk)
+  // The mask enters as an additive bias of the mask's own (small) shape: one pass over the
+  // (B,H,Tq,Tk) scores whose backward is free, where masked_fill's backward is another pass.
+  const auto bias = torch::zeros(drop.sizes(), scores.options())
+                        .masked_fill_(drop, -std::numeric_limits<double>::infinity());
+  auto weights = torch::softmax(scores + bias, -1);
+  // Zeroing dead rows is another pass over the weights, forward and backward; on a CPU asking
+  // whether there are any costs nothing, on a GPU it would wait for the device.
+  if (scores.is_cuda() || dead.any().item<bool>())
+    weights = weights * torch::logical_not(dead).to(weights.scalar_type());
+  return weights;
 }
 
 bool fused_attention_applies(const torch::Tensor& q, double dropout, bool training,
@@ -96,14 +105,16 @@ AttentionOutput MultiHeadAttention::forward(const AttentionCall& call, ForwardCo
     ctx.on_row_entropy(site, fused.entropy, fused.has_keys, call.key_padding_mask, t);
     heads_out = fused.out;
   } else {
-    auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d_h));
+    // Scaling q (B,H,T,d_h) instead of the scores (B,H,T,T) saves a pass over the scores, forward
+    // and backward.
+    auto scores = torch::matmul(q * (1.0 / std::sqrt(static_cast<double>(d_h))), k.transpose(-2, -1));
     // The tap sees the scores before masking, so a perturbation added there is masked out at
     // padded and future keys just like the scores themselves.
     scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T)
     const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, x.device());
     auto weights = masked_softmax(scores, masked);  // (B,H,T,T)
     ctx.on_weights(site, weights);
-    weights = torch::dropout(weights, options_.dropout, is_training());
+    weights = kernels::dropout(weights, options_.dropout, is_training());
     heads_out = torch::matmul(weights, v);
   }
   const auto merged = heads_out.transpose(1, 2).contiguous().view({batch, t, h * d_h});  // (B,T,D)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "attention/kernels/cuda_kernels.h"
+#include "attention/kernels/dropout.h"
 #include "attention/mha/mha.h"
 
 namespace attnlab::attention {
@@ -64,12 +65,13 @@ torch::Tensor MixtureOfHeadsAttention::dense_heads(const torch::Tensor& q, const
     ctx.on_row_entropy(site, fused.entropy, fused.has_keys, call.key_padding_mask, t);
     return fused.out;  // (B,H,T,d_h)
   }
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(head_dim()));
+  // q (B,H,T,d_h) is scaled, not the (B,H,T,T) scores: one pass less over the scores each way.
+  auto scores = torch::matmul(q * (1.0 / std::sqrt(static_cast<double>(head_dim()))), k.transpose(-2, -1));
   scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T), before masking
   const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, q.device());
   auto weights = masked_softmax(scores, masked);  // (B,H,T,T)
   ctx.on_weights(site, weights);
-  weights = torch::dropout(weights, options_.dropout, is_training());
+  weights = kernels::dropout(weights, options_.dropout, is_training());
   return torch::matmul(weights, v);  // (B,H,T,d_h)
 }
 
@@ -93,9 +95,10 @@ torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const 
   } else if (h_s > 0) {
     // Shared heads serve every token: nothing to skip.
     const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, q.device());
-    const auto scores = torch::matmul(q.narrow(1, 0, h_s), k.narrow(1, 0, h_s).transpose(-2, -1));
-    auto weights = masked_softmax(scores * scale, masked);  // (B,h_s,T,T)
-    weights = torch::dropout(weights, options_.dropout, is_training());
+    const auto scores =
+        torch::matmul(q.narrow(1, 0, h_s) * scale, k.narrow(1, 0, h_s).transpose(-2, -1));
+    auto weights = masked_softmax(scores, masked);  // (B,h_s,T,T)
+    weights = kernels::dropout(weights, options_.dropout, is_training());
     parts.push_back(torch::matmul(weights, v.narrow(1, 0, h_s)));  // (B,h_s,T,d_h)
   }
   if (h_r > 0) {
@@ -122,7 +125,7 @@ torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const 
       return torch::cat(parts, 1);  // (B,H,T,d_h)
     }
     const auto q_sel = q_r.gather(2, row_index);                                    // (B,h_r,n,d_h)
-    const auto scores = torch::matmul(q_sel, k_r.transpose(-2, -1)) * scale;        // (B,h_r,n,T)
+    const auto scores = torch::matmul(q_sel * scale, k_r.transpose(-2, -1));        // (B,h_r,n,T)
 
     // mha's mask, with the causal part taken from each slot's own query position.
     torch::Tensor masked;
@@ -135,7 +138,7 @@ torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const 
       masked = masked.defined() ? torch::logical_or(masked, future) : future;
     }
     auto weights = masked_softmax(scores, masked);  // (B,h_r,n,T)
-    weights = torch::dropout(weights, options_.dropout, is_training());
+    weights = kernels::dropout(weights, options_.dropout, is_training());
     auto out_sel = torch::matmul(weights, v_r);  // (B,h_r,n,d_h)
     // Padding slots hold real but unselected rows; select (not multiply) them away.
     out_sel = torch::where(slot_used.unsqueeze(-1), out_sel, torch::zeros_like(out_sel));

@@ -7,6 +7,7 @@
 
 #include "attention/context.h"
 #include "attention/kernels/cuda_kernels.h"
+#include "attention/kernels/dropout.h"
 #include "attention/mega/ema.h"
 #include "attention/mha/mha.h"
 #include "attention/moh/moh.h"
@@ -22,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 // stores (B, H, T, T) scores).
 const std::vector<int64_t> kEmaLengths = {1024, 2048, 4096, 8192, 16384};
 const std::vector<int64_t> kAttentionLengths = {512, 1024, 2048, 4096};
+const std::vector<int64_t> kDropoutLengths = {256, 1024, 4096};
 
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
@@ -62,6 +64,8 @@ torch::ScalarType dtype_named(const std::string& name) {
 struct Case {
   std::function<torch::Tensor()> run;  // returns the output compared between kernel and ATen
   double essential_bytes = 0.0;
+  // A kernel that is not a CUDA switch (the CPU dropout): timed against `run` on any device.
+  std::function<torch::Tensor()> kernel_run;
 };
 
 using CaseMaker = std::function<Case(const KernelBenchSettings&, const torch::Device&,
@@ -128,6 +132,29 @@ Case tap_attention_case(const KernelBenchSettings& s, const torch::Device& devic
   return c;
 }
 
+// Dropout of a (B, T, 4 d_model) feed-forward activation, forward + backward: the counter-based
+// CPU kernel (attention/kernels/dropout.h) against torch::dropout. The masks differ, so the
+// compared output is the kept fraction.
+Case dropout_case(const KernelBenchSettings& s, const torch::Device& device,
+                  torch::ScalarType dtype, int64_t t) {
+  torch::manual_seed(0);
+  const auto x = torch::randn({s.batch, t, 4 * s.d_model}, torch::TensorOptions().device(device))
+                     .to(dtype)
+                     .requires_grad_(true);
+  const auto timed = [x](bool counter) {
+    x.mutable_grad() = torch::Tensor();
+    const auto y = counter ? attention::kernels::dropout(x, 0.1, true) : torch::dropout(x, 0.1, true);
+    y.sum().backward();
+    return y.detach().ne(0).to(torch::kFloat).mean();
+  };
+  Case c;
+  const double bytes = static_cast<double>(x.numel() * torch::elementSize(dtype));
+  c.essential_bytes = 4.0 * bytes;  // read x, write y; read dy, write dx
+  c.run = [timed] { return timed(false); };
+  if (!device.is_cuda()) c.kernel_run = [timed] { return timed(true); };
+  return c;
+}
+
 // A whole attention module (projections included), forward + backward of its output's sum.
 // mha: 8 heads; moh50 / moh75: 2 shared + 2 / 4 of 6 routed heads, skip_unselected.
 Case module_case(const std::string& name, const KernelBenchSettings& s, const torch::Device& device,
@@ -171,6 +198,7 @@ const std::map<std::string, CaseMaker>& case_makers() {
       {"ema_fwd", [](auto& s, auto& d, auto t, auto l) { return ema_case(s, d, t, l, false); }},
       {"ema_fwd_bwd", [](auto& s, auto& d, auto t, auto l) { return ema_case(s, d, t, l, true); }},
       {"tap_attention", tap_attention_case},
+      {"dropout", dropout_case},
       {"mha", [](auto& s, auto& d, auto t, auto l) { return module_case("mha", s, d, t, l); }},
       {"moh75", [](auto& s, auto& d, auto t, auto l) { return module_case("moh75", s, d, t, l); }},
       {"moh50", [](auto& s, auto& d, auto t, auto l) { return module_case("moh50", s, d, t, l); }},
@@ -193,9 +221,10 @@ KernelBenchRow measure(const std::string& name, const KernelBenchSettings& s,
       aten_out = c.run();
       row.aten_ms = time_ms(c.run, s, device);
     }
-    if (device.is_cuda()) {
-      kernel_out = c.run();
-      row.kernel_ms = time_ms(c.run, s, device);
+    if (device.is_cuda() || c.kernel_run) {
+      const auto& kernel = c.kernel_run ? c.kernel_run : c.run;
+      kernel_out = kernel();
+      row.kernel_ms = time_ms(kernel, s, device);
       row.speedup = row.aten_ms / row.kernel_ms;
       row.kernel_gbps = c.essential_bytes / (row.kernel_ms * 1e6);
       row.fraction_of_copy = row.kernel_gbps / copy_gbps;
@@ -228,7 +257,8 @@ void add_ratios_to_mha(std::vector<KernelBenchRow>& rows) {
 
 const std::vector<std::string>& kernel_bench_cases() {
   static const std::vector<std::string> names = {"ema_fwd", "ema_fwd_bwd", "tap_attention",
-                                                 "mha",     "moh75",       "moh50"};
+                                                 "dropout", "mha",         "moh75",
+                                                 "moh50"};
   return names;
 }
 
@@ -246,7 +276,10 @@ KernelBenchResult run_kernel_bench(const KernelBenchSettings& s) {
   result.copy_gbps = copy_bandwidth_gbps(device, s);
   for (const auto& name : s.cases.empty() ? kernel_bench_cases() : s.cases) {
     const bool ema = name.rfind("ema", 0) == 0;
-    const auto& lengths = !s.lengths.empty() ? s.lengths : ema ? kEmaLengths : kAttentionLengths;
+    const auto& lengths = !s.lengths.empty() ? s.lengths
+                          : ema                ? kEmaLengths
+                          : name == "dropout"  ? kDropoutLengths
+                                               : kAttentionLengths;
     for (const auto& dtype : s.dtypes)
       for (int64_t t : lengths)
         result.rows.push_back(measure(name, s, device, dtype, t, result.copy_gbps));

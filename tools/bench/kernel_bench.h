@@ -1,7 +1,7 @@
 // Timing of the custom CUDA kernels against the ATen paths they replace (DESIGN.md §7: benchmarks
 // are tools, never tests). Each case builds one module on the device and times the same call with
 // the kernels on and off (attention/kernels/cuda_kernels.h): medians of `repeats` synchronised
-// iterations after `warmup` untimed ones. The device's copy bandwidth (a large device-to-device
+// iterations after `warmup` untimed ones. (The dropout case's kernel is a CPU one, timed on a CPU.) The device's copy bandwidth (a large device-to-device
 // copy) is measured once as the memory roofline. On a CPU (--device cpu) only the ATen side runs,
 // which checks the table and the cases on machines without a GPU.
 #pragma once
@@ -48,6 +48,8 @@ struct KernelBenchResult {
 
 // ema_fwd, ema_fwd_bwd (bidirectional Mega EMA, h = 16: the scan against the FFT path);
 // tap_attention (softmax attention + row entropy, fwd + bwd: the fused kernel against ATen);
+// dropout (fwd + bwd of a (B, T, 4 d_model) activation: the counter-based CPU kernel against
+// torch::dropout, on a CPU too);
 // mha, moh75, moh50 (whole modules fwd + bwd; MoH with skip_unselected uses the head-sparse
 // kernel).
 const std::vector<std::string>& kernel_bench_cases();

@@ -118,8 +118,11 @@ def masked_softmax(scores, masked):
         return torch.softmax(scores, -1)
     dead = masked.all(-1, keepdim=True)
     drop = torch.logical_and(masked, torch.logical_not(dead))
-    filled = scores.masked_fill(drop, -math.inf)
-    return torch.softmax(filled, -1).masked_fill(dead, 0.0)
+    bias = torch.zeros(drop.shape, dtype=scores.dtype, device=scores.device).masked_fill_(drop, -math.inf)
+    weights = torch.softmax(scores + bias, -1)
+    if scores.is_cuda or bool(dead.any()):
+        weights = weights * torch.logical_not(dead).to(weights.dtype)
+    return weights
 
 
 def check_attention_call(x, key_padding_mask, d_model, who):
@@ -155,7 +158,7 @@ class MultiHeadAttention(nn.Module):
             return y.view(b, t, h, d_h).transpose(1, 2)
 
         q, k, v = split(self.q_proj(x)), split(self.k_proj(x)), split(self.v_proj(x))
-        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(d_h)
+        scores = torch.matmul(q * (1.0 / math.sqrt(d_h)), k.transpose(-2, -1))
         masked = attention_key_mask(key_padding_mask, causal, t, t, x.device)
         weights = masked_softmax(scores, masked)
         weights = F.dropout(weights, self.dropout, self.training)
@@ -287,7 +290,7 @@ class MixtureOfHeadsAttention(nn.Module):
 
     def _dense_heads(self, q, k, v, key_padding_mask, causal):
         t = q.size(2)
-        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(self.head_dim)
+        scores = torch.matmul(q * (1.0 / math.sqrt(self.head_dim)), k.transpose(-2, -1))
         masked = attention_key_mask(key_padding_mask, causal, t, t, q.device)
         weights = masked_softmax(scores, masked)
         weights = F.dropout(weights, self.dropout, self.training)
@@ -300,8 +303,8 @@ class MixtureOfHeadsAttention(nn.Module):
         parts = []
         if h_s > 0:
             masked = attention_key_mask(key_padding_mask, causal, t, t, q.device)
-            scores = torch.matmul(q.narrow(1, 0, h_s), k.narrow(1, 0, h_s).transpose(-2, -1))
-            weights = masked_softmax(scores * scale, masked)
+            scores = torch.matmul(q.narrow(1, 0, h_s) * scale, k.narrow(1, 0, h_s).transpose(-2, -1))
+            weights = masked_softmax(scores, masked)
             weights = F.dropout(weights, self.dropout, self.training)
             parts.append(torch.matmul(weights, v.narrow(1, 0, h_s)))
         if h_r > 0:
@@ -314,7 +317,7 @@ class MixtureOfHeadsAttention(nn.Module):
             slot_used = torch.arange(n, dtype=counts.dtype, device=counts.device).view(1, 1, n) < counts.unsqueeze(-1)
             row_index = slots.unsqueeze(-1).expand(b, h_r, n, d_h)
             q_sel = q_r.gather(2, row_index)
-            scores = torch.matmul(q_sel, k_r.transpose(-2, -1)) * scale  # (B,h_r,n,T)
+            scores = torch.matmul(q_sel * scale, k_r.transpose(-2, -1))  # (B,h_r,n,T)
             masked = None
             if key_padding_mask is not None:
                 masked = key_padding_mask.to(q.device).view(b, 1, 1, t)
