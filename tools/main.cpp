@@ -9,6 +9,7 @@
 #include "datasets/dataset.h"
 #include "framework/distributed/communicator.h"
 #include "framework/errors.h"
+#include "framework/runtime/threads.h"
 #include "framework/train/trainer.h"
 #include "tools/commands/bench_command.h"
 #include "tools/commands/commands.h"
@@ -72,6 +73,7 @@ int dispatch(const std::string& cmd, const attnlab::tools::Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  attnlab::runtime::reexec_with_passive_openmp_workers(argv);  // before any work: see threads.h
   if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

@@ -58,9 +58,9 @@ Schema train_schema() {
             "pause with a checkpoint after this many steps in one invocation; rerun to continue "
             "(for time-limited jobs; 0: off)")
       .at_least(0);
-  s.add_int("blas_threads", 1,
-            "OpenBLAS's own threads (0: as many as `threads`); 1 keeps BLAS calls made inside LibTorch's "
-            "parallel regions from oversubscribing the cores")
+  s.add_int("blas_threads", 0,
+            "OpenBLAS's own threads (0: as many as `threads`); attnlab runs OpenMP's workers passive "
+            "(OMP_WAIT_POLICY=PASSIVE) so both can use every core; under OMP_WAIT_POLICY=ACTIVE set 1")
       .at_least(0);
   s.add_bool("cuda_kernels", true,
              "use attnlab's custom CUDA kernels (Mega EMA scan, fused tap attention, MoH head-sparse "
@@ -129,6 +129,10 @@ Schema debug_schema() {
   s.add_bool("premade_batches", false,
              "draw every batch of the run before the first step, so steps load no data (`attnlab bench "
              "train` compares the step time with and without loading; holds all batches in memory)");
+  s.add_int("profile_steps", 0,
+            "profile this many optimizer steps after the first 5 with LibTorch's profiler (CPU ops) "
+            "and write the op table to <run_dir>/profile/ops.txt (0: off)")
+      .at_least(0);
   return s;
 }
 
@@ -312,6 +316,7 @@ Recipe recipe_from_tree(config::Value tree, const std::string& source) {
                        semi.get_string("split")};
   r.debug.nan_loss_at_steps = root.sub("debug").get_int_list("nan_loss_at_steps");
   r.debug.premade_batches = root.sub("debug").get_bool("premade_batches");
+  r.debug.profile_steps = root.sub("debug").get_int("profile_steps");
   config::throw_if_problems(problems);
   return r;
 }

@@ -81,6 +81,7 @@ struct SemiSupervisedSettings {
 struct DebugSettings {
   std::vector<int64_t> nan_loss_at_steps;  // make the loss NaN at these optimizer steps
   bool premade_batches = false;            // draw every batch before training: the cost of loading, by difference
+  int64_t profile_steps = 0;               // profile this many steps after the warm-up (profile/ops.txt); 0 = off
 };
 
 struct Recipe {

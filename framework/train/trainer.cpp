@@ -35,6 +35,7 @@
 #include "framework/train/sampler.h"
 #include "framework/train/semi_supervised.h"
 #include "framework/train/signals.h"
+#include "framework/train/step_profiler.h"
 #include "framework/train/throughput.h"
 #include "framework/train/train_state.h"
 
@@ -42,6 +43,10 @@ namespace attnlab::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Steps at the start of each invocation that the throughput leaves out and debug.profile_steps
+// skips: thread pools and allocator caches are still warming up.
+constexpr int64_t kWarmupSteps = 5;
 
 torch::Device pick_device(const std::string& want) {
   const bool cuda = torch::cuda::is_available();
@@ -93,6 +98,10 @@ class TrainingRun {
   };
   std::unique_ptr<UnlabelledBatch> unlabelled_forward();
   void after_step();
+  // debug.profile_steps: whether the next step is one to profile (on rank 0, after the warm-up).
+  bool profiles_next_step() const;
+  // Writes the op table of the steps profiled so far and says where.
+  void write_profile();
   void evaluate_and_track();
   // The validation split, sharded over the ranks of a data-parallel job.
   EvalResult evaluate_split();
@@ -143,6 +152,8 @@ class TrainingRun {
   std::vector<datasets::Batch> premade_;  // debug.premade_batches: this invocation's batches, drawn up front
   int64_t premade_next_ = 0;
   EvalResult last_eval_;  // the latest evaluation (of step last_eval_step_)
+  std::unique_ptr<StepProfiler> profiler_;  // debug.profile_steps, rank 0 only
+  bool profile_written_ = false;
 };
 
 void TrainingRun::setup() {
@@ -185,7 +196,8 @@ void TrainingRun::setup() {
                                 : (cfg_.epochs * sampler_->batches_per_epoch() + cfg_.grad_accum - 1) / cfg_.grad_accum;
   eval_every_ = cfg_.eval_every > 0 ? cfg_.eval_every : steps_per_epoch;
   schedule_ = run::build_schedule(r_, total_steps_);
-  throughput_ = std::make_unique<ThroughputMeter>(cfg_.batch_size * cfg_.grad_accum * world);
+  throughput_ = std::make_unique<ThroughputMeter>(cfg_.batch_size * cfg_.grad_accum * world, kWarmupSteps);
+  if (lead_ && r_.debug.profile_steps > 0) profiler_ = std::make_unique<StepProfiler>();
 
   best_ = std::make_unique<MetricMonitor>(r_.checkpoint.monitor,
                                           run::resolve_mode(r_.checkpoint.monitor, r_.checkpoint.mode));
@@ -201,6 +213,9 @@ void TrainingRun::setup() {
     run_info_ = std::make_unique<run::RunInfo>(
         dir_.path(), nlohmann::json{{"device", device_.str()},
                                     {"threads", at::get_num_threads()},
+                                    {"blas_threads", cfg_.blas_threads > 0 ? cfg_.blas_threads
+                                                                          : at::get_num_threads()},
+                                    {"omp_wait_policy", runtime::openmp_wait_policy()},
                                     {"processes", world},
                                     {"init_weights", cfg_.init_weights}});
     progress_ = std::make_unique<logging::Progress>(cfg_.progress, total_steps_, cfg_.log_every);
@@ -344,9 +359,11 @@ void TrainingRun::step_once() {
   const bool inject_nan = std::find(r_.debug.nan_loss_at_steps.begin(), r_.debug.nan_loss_at_steps.end(),
                                     step_) != r_.debug.nan_loss_at_steps.end();
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
-    const datasets::Batch batch = next_batch();
-    const models::ModelInput input = model_input(batch, device_);
-    const torch::Tensor labels = batch.labels.to(device_);
+    // Made on this thread, so the meter times it apart (summary.json's loading_share).
+    const auto [input, labels] = throughput_->loading([&] {
+      const datasets::Batch batch = next_batch();
+      return std::make_pair(model_input(batch, device_), batch.labels.to(device_));
+    });
     attention::ForwardContext ctx;
     ctx.set_record_scores(objective_->needs_scores());
     ctx.set_record_weights(objective_->needs_weights());
@@ -538,6 +555,18 @@ void TrainingRun::after_step() {
   if (periodic) throughput_->exclude([&] { write_checkpoint(); });
 }
 
+bool TrainingRun::profiles_next_step() const {
+  return profiler_ && step_ - first_step_ >= kWarmupSteps && profiler_->windows() < r_.debug.profile_steps;
+}
+
+void TrainingRun::write_profile() {
+  profile_written_ = true;
+  const int64_t first = first_step_ + kWarmupSteps + 1;  // 1-based, as the logs count steps
+  const std::string table = profiler_->write(dir_.path() + "/profile", first);
+  progress_->message("profile of steps " + std::to_string(first) + "-" +
+                     std::to_string(first + profiler_->windows() - 1) + " (debug.profile_steps): " + table);
+}
+
 nlohmann::json TrainingRun::summary_head(const std::string& status) const {
   const double elapsed = elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
   nlohmann::json summary = {{"name", r_.name},         {"status", status},
@@ -614,14 +643,21 @@ TrainResult TrainingRun::run() {
   first_step_ = step_;
   while (step_ < total_steps_ && !stop_early_) {
     throughput_->begin_step();
+    // Only the optimizer step itself is profiled: evaluations and checkpoints stay out of the table.
+    const bool profiled = profiles_next_step();
     try {
+      if (profiled) profiler_->start();
       step_once();
+      if (profiled) profiler_->stop();
     } catch (const DivergedError&) {
       progress_->finish();
       if (lead_) dir_.write_summary(summary_head("diverged"));
       if (run_info_) run_info_->finish("diverged", step_);
       throw;
     }
+    // Written as soon as the last profiled step is done, so a run that fails later still has it.
+    if (profiled && profiler_->windows() == r_.debug.profile_steps)
+      throughput_->exclude([&] { write_profile(); });
     after_step();
     throughput_->end_step();
     // Data parallel: the signal the ranks agreed on in the step's all-reduce.
@@ -642,6 +678,15 @@ TrainResult TrainingRun::run() {
     }
   }
   if (stop_early_) result.status = "early_stopped";
+  if (profiler_ && !profile_written_) {  // the invocation ended before all the steps asked for
+    if (profiler_->windows() > 0) {
+      write_profile();
+    } else {
+      progress_->message("debug.profile_steps: no step profiled: this invocation ran " +
+                         std::to_string(step_ - first_step_) + " steps and the first " +
+                         std::to_string(kWarmupSteps) + " are warm-up");
+    }
+  }
   finish(result);
   // After the final evaluations, so the peak memory and the wall time include them.
   if (run_info_) run_info_->finish(result.status, step_);

@@ -46,6 +46,7 @@ struct TrainBenchRow {
   double cpp_peak_mib = 0, python_peak_mib = 0;        // medians of peak resident memory
   double premade_steps_per_s = 0;                      // the trainer with every batch made before the steps
   double data_loading_share = 0;                       // 1 - real-data / premade-batch steps per second
+  double timed_loading_share = 0;  // the trainer's own timer: batch making / step time (summary.json)
   double train_gflops = 0;                             // achieved, when the model's FLOPs are known; else 0
 };
 

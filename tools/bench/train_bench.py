@@ -280,6 +280,7 @@ def train_model(data):
         "final_loss": final_loss,
         "skipped_steps": skipped,
         "threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
         "torch": torch.__version__,
     }, model
 

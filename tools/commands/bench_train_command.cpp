@@ -22,7 +22,8 @@ const char* kHelp =
     "PyTorch (tools/bench/train_bench.py: same initial weights, data, batches, optimizer, threads),\n"
     "alternating, --repeats times each, and prints medians: steps/s, examples/s, peak resident memory,\n"
     "the ratio C++/Python, the trainer's steps/s with every batch made before the first step\n"
-    "(debug.premade_batches) and the share of step time that loading takes, and for the transformer\n"
+    "(debug.premade_batches) and the share of step time that loading takes (by that difference, and as\n"
+    "the trainer's own timer of batch making, `timed%`), and for the transformer\n"
     "configurations the achieved GFLOP/s and its fraction of this machine's float32 matmul GFLOP/s\n"
     "(1024^3, same threads). The first 5 steps of every run are not timed; --steps (default: each\n"
     "configuration's, below) sets the steps per run. Before timing, both sides must give the same\n"
@@ -64,8 +65,9 @@ int bench_train(const Args& args) {
   }
   const TrainBenchResult r = run_train_bench(s);
   std::printf("matmul (1024^3 float32, %lld threads): %.1f GFLOP/s\n", (long long)r.threads, r.matmul_gflops);
-  std::printf("%-20s %9s %10s %10s %7s %10s %8s %8s %12s %6s %8s %7s\n", "config", "params", "C++ st/s", "Py st/s",
-              "C++/Py", "C++ ex/s", "C++ MiB", "Py MiB", "premade st/s", "load%", "GFLOP/s", "%peak");
+  std::printf("%-20s %9s %10s %10s %7s %10s %8s %8s %12s %6s %7s %8s %7s\n", "config", "params", "C++ st/s",
+              "Py st/s", "C++/Py", "C++ ex/s", "C++ MiB", "Py MiB", "premade st/s", "load%", "timed%", "GFLOP/s",
+              "%peak");
   for (const auto& row : r.rows) {
     char py[32] = "-", ratio[32] = "-", pymib[32] = "-", gflops[32] = "-", peak[32] = "-";
     if (row.python_steps_per_s > 0) {
@@ -77,9 +79,10 @@ int bench_train(const Args& args) {
       std::snprintf(gflops, sizeof gflops, "%.1f", row.train_gflops);
       std::snprintf(peak, sizeof peak, "%.0f%%", 100 * row.train_gflops / r.matmul_gflops);
     }
-    std::printf("%-20s %9lld %10.2f %10s %7s %10.0f %8.0f %8s %12.2f %5.1f%% %8s %7s\n", row.config.c_str(),
+    std::printf("%-20s %9lld %10.2f %10s %7s %10.0f %8.0f %8s %12.2f %5.1f%% %6.2f%% %8s %7s\n", row.config.c_str(),
                 (long long)row.parameters, row.cpp_steps_per_s, py, ratio, row.cpp_examples_per_s, row.cpp_peak_mib,
-                pymib, row.premade_steps_per_s, 100 * row.data_loading_share, gflops, peak);
+                pymib, row.premade_steps_per_s, 100 * row.data_loading_share, 100 * row.timed_loading_share, gflops,
+                peak);
   }
   if (!json_path.empty()) {
     nlohmann::json j = {{"machine", {{"cores", std::thread::hardware_concurrency()}, {"torch_version", TORCH_VERSION},
@@ -94,7 +97,8 @@ int bench_train(const Args& args) {
                            {"ratio", row.ratio}, {"cpp_examples_per_s", row.cpp_examples_per_s},
                            {"python_examples_per_s", row.python_examples_per_s}, {"cpp_peak_mib", row.cpp_peak_mib},
                            {"python_peak_mib", row.python_peak_mib}, {"premade_steps_per_s", row.premade_steps_per_s},
-                           {"data_loading_share", row.data_loading_share}, {"train_gflops", row.train_gflops}});
+                           {"data_loading_share", row.data_loading_share},
+                           {"timed_loading_share", row.timed_loading_share}, {"train_gflops", row.train_gflops}});
     std::ofstream out(json_path);
     if (!(out << j.dump(2) << "\n")) throw UserError("--json " + json_path + ": cannot write");
   }
