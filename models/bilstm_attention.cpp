@@ -35,7 +35,8 @@ ModelOutput BiLstmAttention::forward(const ModelInput& input, attention::Forward
     return attention::kernels::dropout(x, options_.dropout, is_training());
   };
   // The tap sees the embeddings before dropout: word AT/VAT perturb them there.
-  const auto embedded = drop(ctx.on_embeddings("embed", embed_->forward(tokens), input.padding_mask));
+  const auto embedded =
+      drop(ctx.on_embeddings("embed", embed_->forward(tokens), input.padding_mask));
   // Packed by real length (an all-padding row counts as length 1 so packing accepts it; pooling
   // then gives it zero weight everywhere), so the backward direction starts at the last real token.
   const auto lengths = input.padding_mask.defined()

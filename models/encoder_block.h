@@ -36,7 +36,7 @@ class EncoderBlockImpl : public torch::nn::Module {
   attention::AttentionPtr attn_;
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
   torch::nn::Linear ff_in_{nullptr}, ff_out_{nullptr};
-  double dropout_ = 0.0;  // attention::kernels::dropout on both residual branches and inside the FFN
+  double dropout_ = 0.0;  // kernels::dropout on both residual branches and inside the FFN
 };
 TORCH_MODULE(EncoderBlock);
 

@@ -79,7 +79,10 @@ ModelOutput MegaEncoder::forward(const ModelInput& input, attention::ForwardCont
   }
   if (final_norm_) h = final_norm_->forward(h, mask);
   torch::Tensor z = masked_mean(h, mask);  // (B, D)
-  if (classifier_) z = torch::gelu(attention::kernels::dropout(classifier_->forward(z), options_.dropout, is_training()));  // (B, H)
+  if (classifier_) {
+    z = torch::gelu(attention::kernels::dropout(classifier_->forward(z), options_.dropout,
+                                                is_training()));  // (B, H)
+  }
   out.logits = head_->forward(z);  // (B, C)
   return out;
 }

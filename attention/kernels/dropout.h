@@ -2,10 +2,10 @@
 //
 // Why: LibTorch's CPU dropout draws its mask with bernoulli_, which runs serially, one double per
 // element, then divides and multiplies in two more passes; in the medium ListOps encoder it took
-// 12% of a training step (LibTorch profiler, tools/bench/README.md). Here element i of a call is
-// kept when the SplitMix64 output for (seed, i / 2) -- 32 bits per element -- is at or above
-// p * 2^32. One parallel pass makes the output; the backward pass recomputes the same mask from
-// the seed instead of keeping a mask tensor alive until backward.
+// 12% of a training step (LibTorch profiler; attention/kernels/README.md). Here element i of a
+// call is kept when the SplitMix64 output for (seed, i / 2) -- 32 bits per element -- is at or
+// above p * 2^32. One parallel pass makes the output; the backward pass recomputes the same mask
+// from the seed instead of keeping a mask tensor alive until backward.
 //
 // The seed is one 64-bit draw from LibTorch's default CPU generator per call, so runs are
 // reproducible under torch::manual_seed and resume like any other use of that generator. CUDA

@@ -107,7 +107,8 @@ AttentionOutput MultiHeadAttention::forward(const AttentionCall& call, ForwardCo
   } else {
     // Scaling q (B,H,T,d_h) instead of the scores (B,H,T,T) saves a pass over the scores, forward
     // and backward.
-    auto scores = torch::matmul(q * (1.0 / std::sqrt(static_cast<double>(d_h))), k.transpose(-2, -1));
+    const double scale = 1.0 / std::sqrt(static_cast<double>(d_h));
+    auto scores = torch::matmul(q * scale, k.transpose(-2, -1));
     // The tap sees the scores before masking, so a perturbation added there is masked out at
     // padded and future keys just like the scores themselves.
     scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T)

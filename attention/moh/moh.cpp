@@ -66,7 +66,8 @@ torch::Tensor MixtureOfHeadsAttention::dense_heads(const torch::Tensor& q, const
     return fused.out;  // (B,H,T,d_h)
   }
   // q (B,H,T,d_h) is scaled, not the (B,H,T,T) scores: one pass less over the scores each way.
-  auto scores = torch::matmul(q * (1.0 / std::sqrt(static_cast<double>(head_dim()))), k.transpose(-2, -1));
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim()));
+  auto scores = torch::matmul(q * scale, k.transpose(-2, -1));
   scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T), before masking
   const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, q.device());
   auto weights = masked_softmax(scores, masked);  // (B,H,T,T)

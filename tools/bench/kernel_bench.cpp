@@ -143,7 +143,8 @@ Case dropout_case(const KernelBenchSettings& s, const torch::Device& device,
                      .requires_grad_(true);
   const auto timed = [x](bool counter) {
     x.mutable_grad() = torch::Tensor();
-    const auto y = counter ? attention::kernels::dropout(x, 0.1, true) : torch::dropout(x, 0.1, true);
+    const auto y =
+        counter ? attention::kernels::dropout(x, 0.1, true) : torch::dropout(x, 0.1, true);
     y.sum().backward();
     return y.detach().ne(0).to(torch::kFloat).mean();
   };

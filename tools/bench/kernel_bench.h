@@ -1,9 +1,10 @@
 // Timing of the custom CUDA kernels against the ATen paths they replace (DESIGN.md §7: benchmarks
 // are tools, never tests). Each case builds one module on the device and times the same call with
 // the kernels on and off (attention/kernels/cuda_kernels.h): medians of `repeats` synchronised
-// iterations after `warmup` untimed ones. (The dropout case's kernel is a CPU one, timed on a CPU.) The device's copy bandwidth (a large device-to-device
+// iterations after `warmup` untimed ones. The device's copy bandwidth (a large device-to-device
 // copy) is measured once as the memory roofline. On a CPU (--device cpu) only the ATen side runs,
-// which checks the table and the cases on machines without a GPU.
+// which checks the table and the cases on machines without a GPU -- except the dropout case, whose
+// kernel is a CPU one.
 #pragma once
 
 #include <torch/torch.h>
