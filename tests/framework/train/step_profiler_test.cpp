@@ -7,11 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "framework/io/files.h"
 #include "framework/train/op_table.h"
 #include "framework/train/step_profiler.h"
 #include "tests/support/temp_dir.h"
@@ -23,13 +22,6 @@ const OpRow* find_row(const std::vector<OpRow>& rows, const std::string& name) {
   const auto it =
       std::find_if(rows.begin(), rows.end(), [&](const OpRow& r) { return r.name == name; });
   return it == rows.end() ? nullptr : &*it;
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 TEST(OpTable, SelfTimeExcludesDirectChildrenOnTheSameThread) {
@@ -163,12 +155,12 @@ TEST(StepProfiler, WritesTheTableJsonAndTrace) {
   profiler.stop();
   const std::string dir = tmp / "profile";
   EXPECT_EQ(profiler.write(dir, 6), dir + "/ops.txt");
-  EXPECT_NE(read(dir + "/ops.txt").find("aten::mm"), std::string::npos);
-  const auto j = nlohmann::json::parse(read(dir + "/ops.json"));
+  EXPECT_NE(io::read_file(dir + "/ops.txt").find("aten::mm"), std::string::npos);
+  const auto j = nlohmann::json::parse(io::read_file(dir + "/ops.json"));
   EXPECT_EQ(j.at("steps"), 1);
   EXPECT_EQ(j.at("first_step"), 6);
   EXPECT_FALSE(j.at("ops").empty());
-  EXPECT_FALSE(nlohmann::json::parse(read(dir + "/trace.json")).at("traceEvents").empty());
+  EXPECT_FALSE(nlohmann::json::parse(io::read_file(dir + "/trace.json")).at("traceEvents").empty());
 }
 
 TEST(StepProfiler, DestructorTurnsAnOpenProfilerOff) {
