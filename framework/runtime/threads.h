@@ -7,7 +7,7 @@
 // the quickstart ran 3-4x slower with OpenBLAS at 2 threads than at 1 -- hence the old default of
 // one OpenBLAS thread, which halves every large matrix product on 2 cores. With passive workers
 // both can have every core: the medium ListOps encoder trains 1.2x faster than with spinning
-// workers and one BLAS thread (tools/bench/README.md).
+// workers and one BLAS thread (README, "Performance").
 #pragma once
 
 #include <string>
