@@ -82,6 +82,34 @@ bool fused_attention_applies(const torch::Tensor& q, double dropout, bool traini
   return kernels::tap_attention_applies(q) && !(training && dropout > 0.0) && !ctx.records();
 }
 
+torch::Tensor tapped_attention(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, const AttentionCall& call,
+                               ForwardContext& ctx, const std::string& site, double dropout,
+                               bool training) {
+  const int64_t t = q.size(2);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+  if (fused_attention_applies(q, dropout, training, ctx)) {
+    // The CUDA kernel adds the site's perturbation itself and never stores the scores.
+    ctx.visit(site);
+    const auto fused =
+        kernels::tap_attention(q, k, v, ctx.perturbation(site, {q.size(0), q.size(1), t, t}),
+                               call.key_padding_mask, call.causal, scale);
+    ctx.on_row_entropy(site, fused.entropy, fused.has_keys, call.key_padding_mask, t);
+    return fused.out;
+  }
+  // Scaling q (B,H,T,d_h) instead of the scores (B,H,T,T) saves a pass over the scores, forward
+  // and backward.
+  auto scores = torch::matmul(q * scale, k.transpose(-2, -1));
+  // The tap sees the scores before masking, so a perturbation added there is masked out at
+  // padded and future keys just like the scores themselves.
+  scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T)
+  const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, q.device());
+  auto weights = masked_softmax(scores, masked);  // (B,H,T,T)
+  ctx.on_weights(site, weights);
+  weights = kernels::dropout(weights, dropout, training);
+  return torch::matmul(weights, v);
+}
+
 AttentionOutput MultiHeadAttention::forward(const AttentionCall& call, ForwardContext& ctx,
                                             const std::string& site) {
   check_attention_call(call, options_.d_model, "mha");
@@ -95,29 +123,8 @@ AttentionOutput MultiHeadAttention::forward(const AttentionCall& call, ForwardCo
   const auto k = split_heads(k_proj_->forward(x));
   const auto v = split_heads(v_proj_->forward(x));
 
-  torch::Tensor heads_out;  // (B,H,T,d_h)
-  if (fused_attention_applies(q, options_.dropout, is_training(), ctx)) {
-    // The CUDA kernel adds the site's perturbation itself and never stores the scores.
-    ctx.visit(site);
-    const auto fused = kernels::tap_attention(q, k, v, ctx.perturbation(site, {batch, h, t, t}),
-                                              call.key_padding_mask, call.causal,
-                                              1.0 / std::sqrt(static_cast<double>(d_h)));
-    ctx.on_row_entropy(site, fused.entropy, fused.has_keys, call.key_padding_mask, t);
-    heads_out = fused.out;
-  } else {
-    // Scaling q (B,H,T,d_h) instead of the scores (B,H,T,T) saves a pass over the scores, forward
-    // and backward.
-    const double scale = 1.0 / std::sqrt(static_cast<double>(d_h));
-    auto scores = torch::matmul(q * scale, k.transpose(-2, -1));
-    // The tap sees the scores before masking, so a perturbation added there is masked out at
-    // padded and future keys just like the scores themselves.
-    scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T)
-    const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, x.device());
-    auto weights = masked_softmax(scores, masked);  // (B,H,T,T)
-    ctx.on_weights(site, weights);
-    weights = kernels::dropout(weights, options_.dropout, is_training());
-    heads_out = torch::matmul(weights, v);
-  }
+  const auto heads_out =
+      tapped_attention(q, k, v, call, ctx, site, options_.dropout, is_training());  // (B,H,T,d_h)
   const auto merged = heads_out.transpose(1, 2).contiguous().view({batch, t, h * d_h});  // (B,T,D)
   return AttentionOutput{out_proj_->forward(merged), {}};
 }

@@ -61,6 +61,14 @@ torch::Tensor masked_softmax(const torch::Tensor& scores, const torch::Tensor& m
 bool fused_attention_applies(const torch::Tensor& q, double dropout, bool training,
                              const ForwardContext& ctx);
 
+// Softmax attention of q, k, v (B, H, T, d_h) through the site's taps, scaled by 1/sqrt(d_h):
+// the fused CUDA kernel where fused_attention_applies, else ATen (scores, on_scores, mask,
+// softmax, on_weights, dropout). mha's core, and MoH's for its dense heads. Returns (B, H, T, d_h).
+torch::Tensor tapped_attention(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, const AttentionCall& call,
+                               ForwardContext& ctx, const std::string& site, double dropout,
+                               bool training);
+
 // Checks x (B, T, D) and key_padding_mask (B, T) bool or undefined; `who` names the caller.
 void check_attention_call(const AttentionCall& call, int64_t d_model, const char* who);
 

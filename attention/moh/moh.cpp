@@ -50,32 +50,6 @@ MixtureOfHeadsAttention::MixtureOfHeadsAttention(const MohOptions& options) : op
   }
 }
 
-torch::Tensor MixtureOfHeadsAttention::dense_heads(const torch::Tensor& q, const torch::Tensor& k,
-                                                   const torch::Tensor& v,
-                                                   const AttentionCall& call, ForwardContext& ctx,
-                                                   const std::string& site) {
-  const int64_t t = q.size(2);
-  if (fused_attention_applies(q, options_.dropout, is_training(), ctx)) {
-    // The CUDA kernel (attention/kernels/) adds the site's perturbation and stores no scores.
-    ctx.visit(site);
-    const auto fused =
-        kernels::tap_attention(q, k, v, ctx.perturbation(site, {q.size(0), q.size(1), t, t}),
-                               call.key_padding_mask, call.causal,
-                               1.0 / std::sqrt(static_cast<double>(head_dim())));
-    ctx.on_row_entropy(site, fused.entropy, fused.has_keys, call.key_padding_mask, t);
-    return fused.out;  // (B,H,T,d_h)
-  }
-  // q (B,H,T,d_h) is scaled, not the (B,H,T,T) scores: one pass less over the scores each way.
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim()));
-  auto scores = torch::matmul(q * scale, k.transpose(-2, -1));
-  scores = ctx.on_scores(site, scores, call.key_padding_mask);  // (B,H,T,T), before masking
-  const auto masked = attention_key_mask(call.key_padding_mask, call.causal, t, t, q.device());
-  auto weights = masked_softmax(scores, masked);  // (B,H,T,T)
-  ctx.on_weights(site, weights);
-  weights = kernels::dropout(weights, options_.dropout, is_training());
-  return torch::matmul(weights, v);  // (B,H,T,d_h)
-}
-
 torch::Tensor MixtureOfHeadsAttention::skip_heads(const torch::Tensor& q, const torch::Tensor& k,
                                                   const torch::Tensor& v,
                                                   const torch::Tensor& selected,
@@ -174,8 +148,10 @@ AttentionOutput MixtureOfHeadsAttention::forward(const AttentionCall& call, Forw
   // a recording or perturbing context gets the dense path and the real (B,H,T,T) tensors.
   last_skipped_ = options_.skip_unselected && routed_heads() > 0 && !ctx.observes(site);
   if (last_skipped_) ctx.visit(site);
-  const auto heads_out = last_skipped_ ? skip_heads(q, k, v, routing.selected, call, ctx)
-                                       : dense_heads(q, k, v, call, ctx, site);  // (B,H,T,d_h)
+  // Dense heads go through the tap exactly as mha's (B,H,T,d_h).
+  const auto heads_out =
+      last_skipped_ ? skip_heads(q, k, v, routing.selected, call, ctx)
+                    : tapped_attention(q, k, v, call, ctx, site, options_.dropout, is_training());
 
   const auto gates = routing.gates.to(heads_out.scalar_type()).transpose(1, 2).unsqueeze(-1);
   const auto gated = heads_out * gates;                                              // (B,H,T,d_h)

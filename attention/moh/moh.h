@@ -69,10 +69,6 @@ class MixtureOfHeadsAttention : public AttentionModule {
   bool last_forward_skipped() const { return last_skipped_; }
 
  private:
-  // Dense heads through the tap, exactly as mha: (B, H, T, d_h).
-  torch::Tensor dense_heads(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                            const AttentionCall& call, ForwardContext& ctx,
-                            const std::string& site);
   // Shared heads dense, routed heads only on the rows of tokens that selected them: (B, H, T, d_h)
   // with zero rows where (token, head) was not selected.
   torch::Tensor skip_heads(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
